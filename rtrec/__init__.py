@@ -1,0 +1,3 @@
+"""rtrec: record, rebuild, replay and export OpenAI Realtime API sessions."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from rtrec.cli.main import main
+
+main()

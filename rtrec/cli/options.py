@@ -1,0 +1,33 @@
+"""Options shared by rtrec's commands, as decorator factories (sqlite-utils style)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+from rtrec.store.db import default_db_path
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db_path",
+        default=default_db_path,
+        show_default="./rtrec.db, or $RTREC_DB",
+        type=click.Path(dir_okay=False),
+        help="The event log database.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        func
+    )
+
+
+def session_argument(func: F) -> F:
+    return click.argument("session", metavar="SESSION")(func)

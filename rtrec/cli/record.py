@@ -1,0 +1,88 @@
+"""`rtrec record`: run the relay until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+import click
+
+from rtrec.aio import loop_name, run
+from rtrec.cli.options import db_option
+from rtrec.errors import ConfigError
+from rtrec.recorder.server import DEFAULT_MAX_FRAME
+from rtrec.recorder.service import Recorder
+from rtrec.recorder.upstream import DEFAULT_UPSTREAM
+
+DEFAULT_LISTEN = "127.0.0.1:8765"
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """HOST:PORT, [IPv6]:PORT, :PORT or PORT (host 127.0.0.1)."""
+    text = value.strip()
+    host, port_text = "127.0.0.1", text
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0 or text[end + 1 : end + 2] != ":":
+            raise ConfigError(f"bad --listen {value!r}: expected [IPV6]:PORT")
+        host, port_text = text[1:end], text[end + 2 :]
+    elif ":" in text:
+        host, _, port_text = text.rpartition(":")
+        host = host or "127.0.0.1"
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ConfigError(f"bad --listen {value!r}: expected HOST:PORT with a port 0-65535")
+    return host, int(port_text)
+
+
+@click.command()
+@db_option
+@click.option(
+    "--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT to accept clients on."
+)
+@click.option(
+    "--upstream",
+    default=DEFAULT_UPSTREAM,
+    show_default=True,
+    help="Origin of the Realtime server (ws:// or wss://); the client's path and query are kept.",
+)
+@click.option(
+    "--max-frame-mib",
+    type=click.IntRange(1, 1024),
+    default=DEFAULT_MAX_FRAME // (1024 * 1024),
+    show_default=True,
+    help="Largest frame accepted from either side, in MiB.",
+)
+def record(db_path: str, listen: str, upstream: str, max_frame_mib: int) -> None:
+    """Relay Realtime sessions to the upstream server and record every frame.
+
+    Point a client at ws://HOST:PORT/v1/realtime?model=… instead of the API; it keeps
+    its own credentials, which are forwarded and never recorded.
+    """
+    host, port = parse_listen(listen)
+    recorder = Recorder(
+        db_path, upstream=upstream, host=host, port=port, max_frame=max_frame_mib * 1024 * 1024
+    )
+    run(_record_until_stopped(recorder, upstream))
+
+
+async def _record_until_stopped(recorder: Recorder, upstream: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await recorder.start()
+    print(
+        f"rtrec: recording to {recorder.db_path}; relaying {recorder.url} → {upstream} "
+        f"({loop_name()}); Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
+    await stop.wait()
+    ok = await recorder.stop()
+    if not ok:
+        raise ConfigError(f"some events could not be written to {recorder.db_path}")
+    print("rtrec: stopped; every session flushed", file=sys.stderr, flush=True)
+
+
+COMMANDS = [record]

@@ -1,0 +1,70 @@
+"""`rtrec sessions`: the recorded sessions, newest last."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import click
+
+from rtrec.cli.options import db_option, json_option
+from rtrec.store.db import open_db
+from rtrec.timefmt import format_duration
+
+
+def session_rows(conn: sqlite3.Connection) -> list[dict[str, object]]:
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute("SELECT * FROM sessions ORDER BY session_id")]
+    finally:
+        conn.row_factory = None
+
+
+def _seconds(ms: object) -> str:
+    return f"{float(ms) / 1000:.1f}" if isinstance(ms, int | float) else "-"
+
+
+@click.command()
+@db_option
+@json_option
+def sessions(db_path: str, as_json: bool) -> None:
+    """List recorded sessions: id, start, duration, model, events, audio, end reason."""
+    conn = open_db(db_path, create=False)
+    rows = session_rows(conn)
+    conn.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    header = ("id", "uuid", "started", "duration", "model", "events", "in s", "out s", "end")
+    table = [header]
+    for row in rows:
+        duration = row.get("duration_ms")
+        table.append(
+            (
+                str(row["session_id"]),
+                str(row["uuid"])[:8],
+                str(row["started_at"])[:19].replace("T", " "),
+                format_duration(float(duration) / 1000)
+                if isinstance(duration, int | float)
+                else "-",
+                str(row.get("model") or "-"),
+                str(row["event_count"]),
+                _seconds(row.get("audio_in_ms")),
+                _seconds(row.get("audio_out_ms")),
+                str(row.get("end_reason") or "open"),
+            )
+        )
+    if len(table) == 1:
+        click.echo("no sessions recorded yet (try: rtrec demo)")
+        return
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    numeric = {0, 3, 5, 6, 7}
+    for r in table:
+        cells = [
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        click.echo("  ".join(cells).rstrip())
+
+
+COMMANDS = [sessions]

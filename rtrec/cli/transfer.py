@@ -1,0 +1,79 @@
+"""`rtrec export` and `rtrec import`: sessions in the JSONL interchange format."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import TextIO
+
+import click
+
+from rtrec.cli.options import db_option, session_argument
+from rtrec.errors import RtrecError
+from rtrec.jsonl import encode_line
+from rtrec.store.db import open_db
+from rtrec.store.importer import import_jsonl
+from rtrec.store.reader import iter_frames, resolve_session
+
+
+@click.command()
+@db_option
+@session_argument
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to FILE instead of stdout.",
+)
+def export(db_path: str, session: str, output: str | None) -> None:
+    """Write a session as JSONL: one line per frame, exactly as it crossed the wire."""
+    conn = open_db(db_path, create=False)
+    try:
+        ref = resolve_session(conn, session)
+        with _output(output) as out:
+            for frame in iter_frames(conn, ref.id):
+                out.write(encode_line(frame.t_ns, frame.direction, frame.frame))
+                out.write("\n")
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        out = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+    except OSError as exc:
+        raise RtrecError(f"cannot write {path}: {exc.strerror}") from exc
+    with out:
+        yield out
+
+
+@click.command(name="import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+def import_(db_path: str, file: str) -> None:
+    """Import a JSONL file (rtrec's format, or bare events) as a new session.
+
+    All or nothing: a bad line is reported with its number and nothing is imported.
+    """
+    conn = open_db(db_path)
+    try:
+        if file == "-":
+            session = import_jsonl(conn, sys.stdin.buffer, source_name="<stdin>")
+        else:
+            with open(file, "rb") as lines:
+                session = import_jsonl(conn, lines, source_name=file)
+    finally:
+        conn.close()
+    click.echo(
+        f"imported {session.next_seq} events as session {session.db_id} ({session.uuid})",
+        err=True,
+    )
+
+
+COMMANDS = [export, import_]

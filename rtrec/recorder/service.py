@@ -1,0 +1,100 @@
+"""A running recorder: database, writer, relay and status board, started and stopped together."""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import TextIO
+
+from rtrec.errors import ConfigError
+from rtrec.recorder.server import DEFAULT_MAX_FRAME, RelayConfig, RelayServer
+from rtrec.recorder.status import StatusBoard
+from rtrec.recorder.upstream import DEFAULT_UPSTREAM, UpstreamTarget
+from rtrec.store.db import open_db
+from rtrec.store.liveness import RecorderLock
+from rtrec.store.writer import DEFAULT_FLUSH_INTERVAL, EventWriter
+
+
+class Recorder:
+    """`async with Recorder(db, ...) as rec:` relays and records until the block ends.
+
+    Leaving the block ends every open session as relay_stopped (close 1001 to both
+    sides) and flushes everything to the database.
+    """
+
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        upstream: str = DEFAULT_UPSTREAM,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        max_frame: int = DEFAULT_MAX_FRAME,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        source: str = "record",
+        status_stream: TextIO | None = None,
+        live_status: bool | None = None,
+    ) -> None:
+        self.db_path = db_path
+        self.config = RelayConfig(
+            upstream=UpstreamTarget.parse(upstream),
+            host=host,
+            port=port,
+            max_frame=max_frame,
+            source=source,
+        )
+        self.flush_interval = flush_interval
+        self.status = StatusBoard(status_stream or sys.stderr, live=live_status)
+        self._lock: RecorderLock | None = None
+        self.writer: EventWriter | None = None
+        self.server: RelayServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.url
+
+    async def start(self) -> None:
+        open_db(self.db_path).close()  # create or migrate, recover interrupted sessions
+        self._lock = RecorderLock(self.db_path)
+        self.writer = EventWriter(
+            self.db_path,
+            recorder_id=self._lock.recorder_id,
+            flush_interval=self.flush_interval,
+            warn=self.status.note,
+        )
+        await self.writer.start()
+        self.server = RelayServer(self.config, self.writer, self.status)
+        try:
+            await self.server.start()
+        except OSError as exc:
+            await self.stop()
+            where = f"{self.config.host}:{self.config.port}"
+            raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
+        self.status.start()
+
+    async def stop(self) -> bool:
+        """End all sessions and write everything; False if some events could not be written."""
+        ok = True
+        if self.server is not None:
+            await self.server.shutdown()
+        await self.status.stop()
+        if self.writer is not None:
+            ok = await self.writer.close()
+        if self._lock is not None:
+            # Sessions whose end could not be written stay open in the database; with
+            # this lock gone the next open marks them interrupted.
+            self._lock.release()
+        return ok
+
+    async def __aenter__(self) -> Recorder:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

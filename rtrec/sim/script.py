@@ -1,0 +1,178 @@
+"""The scripted client of `rtrec demo`: a short voice-agent call that exercises the protocol.
+
+Spoken questions with server VAD and transcription, a function-call round, a reply
+the user interrupts (the client truncates the audio it had played), and a text turn
+that is deleted again.  It talks plain WebSockets, as any client of the relay would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+
+from rtrec.sim.audio import silence, speech_like
+
+RATE = 24000
+APPEND_MS = 100
+
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather for a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+
+
+class ScriptedClient:
+    def __init__(self, ws: ClientConnection, say: Callable[[str], None]) -> None:
+        self.ws = ws
+        self.say = say
+
+    async def send(self, event: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(event))
+
+    async def recv(self) -> dict[str, Any]:
+        return json.loads(await self.ws.recv())
+
+    async def until(self, event_type: str) -> dict[str, Any]:
+        while True:
+            event = await self.recv()
+            if event["type"] == event_type:
+                return event
+
+    async def speak(self, text: str, *, trailing_silence_s: float = 0.6) -> None:
+        """Stream speech-like audio for `text` in 100 ms appends, then silence for VAD."""
+        samples = np.concatenate([speech_like(text, RATE), silence(trailing_silence_s, RATE)])
+        step = RATE * APPEND_MS // 1000
+        for start in range(0, len(samples), step):
+            chunk = samples[start : start + step].astype("<i2").tobytes()
+            await self.send(
+                {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
+            )
+        self.say(f"user says ({len(samples) / RATE:.1f} s of audio)")
+
+    async def response(self) -> dict[str, Any]:
+        """Wait for the next response to finish, narrating it; returns response.done."""
+        while True:
+            event = await self.recv()
+            kind = event["type"]
+            if kind == "conversation.item.input_audio_transcription.completed":
+                self.say(f"  transcript: {event['transcript']}")
+            elif kind == "response.function_call_arguments.done":
+                self.say(f"assistant calls {event['name']}({event['arguments']})")
+            elif kind == "response.output_audio_transcript.done":
+                self.say(f"assistant says: {event['transcript']}")
+            elif kind == "response.done":
+                return event
+
+
+async def run_script(url: str, say: Callable[[str], None]) -> None:
+    # The key is fake: it is here to show that rtrec never writes it down.
+    headers = {"Authorization": "Bearer sk-demo-0000000000000000000000000000"}
+    async with connect(url, additional_headers=headers, max_size=None) as ws:
+        client = ScriptedClient(ws, say)
+        await client.until("session.created")
+        await client.send(
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "instructions": "You are a concise travel assistant.",
+                    "output_modalities": ["audio"],
+                    "audio": {
+                        "input": {
+                            "format": {"type": "audio/pcm", "rate": RATE},
+                            "transcription": {"model": "gpt-4o-mini-transcribe"},
+                            "turn_detection": {"type": "server_vad", "silence_duration_ms": 400},
+                        },
+                        "output": {"format": {"type": "audio/pcm", "rate": RATE}, "voice": "marin"},
+                    },
+                    "tools": [WEATHER_TOOL],
+                },
+            }
+        )
+        await client.until("session.updated")
+
+        # 1. A spoken question that the assistant answers with a tool call.
+        await client.speak("What's the weather like in Paris today?")
+        done = await client.response()
+        call = done["response"]["output"][0]
+        forecast = {"city": "Paris", "forecast": "sunny and 22 degrees"}
+        await client.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "function_call_output",
+                    "call_id": call["call_id"],
+                    "output": json.dumps(forecast),
+                },
+            }
+        )
+        say(f"client returns {json.dumps(forecast)}")
+        await client.send({"type": "response.create"})
+        await client.response()
+
+        # 2. A long answer the user interrupts: the client truncates what it had played.
+        await client.speak("Could you tell me a short story?")
+        await interrupt_story(client)
+
+        # 3. A typed message, deleted again.
+        await client.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "Note to self: delete me."}],
+                },
+            }
+        )
+        added = await client.until("conversation.item.added")
+        await client.send({"type": "conversation.item.delete", "item_id": added["item"]["id"]})
+        await client.until("conversation.item.deleted")
+        say("client deleted a typed message")
+        await ws.close(1000, "demo finished")
+
+
+async def interrupt_story(client: ScriptedClient) -> None:
+    """Play the story in real time from its first audio delta; barge in after 1.2 s."""
+    first_audio_at = None
+    received_ms = 0.0
+    item_id = None
+    while True:
+        event = await client.recv()
+        if event["type"] == "conversation.item.input_audio_transcription.completed":
+            client.say(f"  transcript: {event['transcript']}")
+        if event["type"] == "response.output_audio.delta":
+            item_id = event["item_id"]
+            received_ms += len(base64.b64decode(event["delta"])) / 2 / RATE * 1000
+            if first_audio_at is None:
+                first_audio_at = time.monotonic()
+        if first_audio_at is not None and time.monotonic() - first_audio_at >= 1.2:
+            break
+    played_ms = int(min(received_ms, (time.monotonic() - first_audio_at) * 1000))
+    client.say(f"assistant tells a story… the user interrupts after {played_ms / 1000:.1f} s")
+    await client.speak("Thanks, that's all for now.", trailing_silence_s=0.6)
+    await client.send(
+        {
+            "type": "conversation.item.truncate",
+            "item_id": item_id,
+            "content_index": 0,
+            "audio_end_ms": played_ms,
+        }
+    )
+    cancelled = await client.until("response.done")
+    client.say(f"  story response {cancelled['response']['status']}; audio cut at {played_ms} ms")
+    await client.response()
+    await asyncio.sleep(0)

@@ -1,0 +1,164 @@
+"""Opening the event log: create it safely, migrate it, refuse what is not ours."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sqlite3
+from pathlib import Path
+
+from rtrec.errors import DatabaseError
+from rtrec.store.liveness import recorder_alive
+from rtrec.store.migrate import applied_version, check_not_newer, migrate
+from rtrec.timefmt import iso_from_ns
+
+# Audio rows of 1-16 KB stay inside a 64 KB page instead of spilling into overflow
+# pages, which wastes half a page per row at the 4 KB default (see bench/storage).
+PAGE_SIZE = 65536
+BUSY_TIMEOUT_MS = 10_000
+
+
+def default_db_path() -> str:
+    return os.environ.get("RTREC_DB") or "rtrec.db"
+
+
+def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Connection:
+    """A read-write connection to an up-to-date rtrec database.
+
+    Creates the file (owner-only) when `create` is set and it does not exist, applies
+    pending migrations, and marks sessions whose recorder died as interrupted.
+    """
+    path = os.fspath(path)
+    is_new = _ensure_file(path, create)
+    conn = _connect(path)
+    try:
+        if is_new:
+            # Page size must be set before the first table; WAL before the first write.
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        _configure(conn, path)
+        migrate(conn, path)
+        mark_interrupted(conn, path)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _explain(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def open_db_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A read-only connection; the database must exist and be current."""
+    path = os.fspath(path)
+    _ensure_file(path, create=False)
+    # Bring the schema up to date (and recover interrupted sessions) first, through a
+    # short-lived writable connection, then hand out one that cannot write.
+    open_db(path, create=False).close()
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def writer_pragmas() -> list[str]:
+    """Pragmas for every connection that appends to the log."""
+    return [
+        f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+        # WAL + NORMAL: a crash loses at most the last commits, never corrupts the file.
+        "PRAGMA synchronous = NORMAL",
+        # 64 KB pages: checkpoint every 16 MB of WAL rather than every 64 MB.
+        "PRAGMA wal_autocheckpoint = 256",
+        "PRAGMA journal_size_limit = 67108864",
+    ]
+
+
+def _ensure_file(path: str, create: bool) -> bool:
+    """True when this call created the (empty) file."""
+    if os.path.isdir(path):
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    if os.path.exists(path):
+        return False
+    if not create:
+        raise DatabaseError(f"no database at {path} (record a session first, or pass --db)")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise DatabaseError(f"cannot create database {path}: {exc.strerror}") from exc
+    os.close(fd)
+    return True
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.OperationalError as exc:
+        raise DatabaseError(f"cannot open database {path}: {exc}") from exc
+    return conn
+
+
+def _configure(conn: sqlite3.Connection, path: str) -> None:
+    # The first statement that reads the file tells a non-database apart.
+    conn.execute("PRAGMA schema_version").fetchone()
+    check_not_newer(path, applied_version(conn))
+    (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    if mode != "wal":
+        raise DatabaseError(f"cannot use WAL mode on {path} (journal mode {mode})")
+    for pragma in writer_pragmas():
+        conn.execute(pragma)
+
+
+def _explain(path: str, exc: sqlite3.DatabaseError) -> DatabaseError:
+    message = str(exc)
+    if "file is not a database" in message or "file is encrypted" in message:
+        return DatabaseError(f"{path} is not an SQLite database")
+    if isinstance(exc, sqlite3.OperationalError) and "readonly" in message:
+        return DatabaseError(f"cannot write to {path}: the file or its directory is read-only")
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in message:
+        return DatabaseError(f"cannot write to {path}: {os.strerror(errno.ENOSPC)}")
+    return DatabaseError(f"cannot use database {path}: {message}")
+
+
+def mark_interrupted(conn: sqlite3.Connection, db_path: str) -> list[int]:
+    """End sessions left open by a recorder that is no longer running.
+
+    A session still being recorded by a live process is left alone.
+    """
+    open_sessions = conn.execute(
+        "SELECT id, recorder, started_ns FROM session WHERE ended_at IS NULL"
+    ).fetchall()
+    alive: dict[str | None, bool] = {}
+    cut = []
+    for session_id, recorder, started_ns in open_sessions:
+        if recorder not in alive:
+            alive[recorder] = recorder_alive(db_path, recorder)
+        if not alive[recorder]:
+            last = conn.execute(
+                "SELECT wall_ns FROM event WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
+                (session_id,),
+            ).fetchone()
+            ended_ns = last[0] if last else started_ns
+            cut.append((iso_from_ns(ended_ns), ended_ns, session_id))
+    if cut:
+        with transaction(conn):
+            conn.executemany(
+                "UPDATE session SET ended_at = ?, ended_ns = ?, end_reason = 'interrupted', "
+                "recorder = NULL "
+                "WHERE id = ? AND ended_at IS NULL",
+                cut,
+            )
+    return [session_id for *_, session_id in cut]
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection, *, immediate: bool = True):  # noqa: ANN201
+    """BEGIN … COMMIT on an autocommit connection; ROLLBACK on any exception."""
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,18 @@
+"""Wall-clock times as rtrec writes them: ISO 8601 UTC with milliseconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def iso_from_ns(wall_ns: int) -> str:
+    moment = datetime.fromtimestamp(wall_ns / 1e9, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def format_duration(seconds: float) -> str:
+    """h:mm:ss or m:ss, for people."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
