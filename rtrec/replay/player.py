@@ -7,13 +7,12 @@ the whole replay, so a slow write delays one event, never the ones after it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
 from rtrec.jsonl import encode_line
 from rtrec.replay.clock import now_ns, sleep_until
-from rtrec.replay.pages import PagedReader
+from rtrec.replay.feed import Feed
 from rtrec.replay.source import ReplaySource
 from rtrec.replay.terminal import TerminalView
 from rtrec.replay.timeline import Timeline
@@ -71,19 +70,23 @@ async def play(
     `on_emitted(frame, due_ns)` is called right after each emission (for measuring).
     """
     timeline = Timeline(speed, idle_limit_s)
-    conn = await asyncio.to_thread(source.connect)
+    conn = source.connect()
     emitted = 0
     origin_ns: int | None = None
-    async with PagedReader(source.frames(conn), on_close=conn.close) as frames:
-        async for frame in frames:
+    try:
+        feed = Feed(source.window_reader(conn))
+        while (frame := feed.next()) is not None:
             offset_ns = timeline.offset_ns(frame.t_ns)
             if origin_ns is None:
                 origin_ns = now_ns()
             due_ns = origin_ns + offset_ns
+            feed.top_up(due_ns)
             await sleep_until(due_ns)
             sink.emit(frame)
             emitted += 1
             if on_emitted is not None:
                 on_emitted(frame, due_ns)
+    finally:
+        conn.close()
     sink.finish()
     return emitted

@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from rtrec.errors import ConfigError, RtrecError
 from rtrec.recorder.upstream import model_from_query
 from rtrec.replay.clock import now_ns, sleep_until
-from rtrec.replay.pages import PagedReader
+from rtrec.replay.feed import Feed
 from rtrec.replay.server import DEFAULT_MAX_FRAME
 from rtrec.replay.session import ReplayOptions
 from rtrec.replay.source import RecordedSession, ReplaySource
@@ -283,11 +283,14 @@ class _Resend:
 
     async def _send(self) -> None:
         timeline = Timeline(self.options.speed, self.options.idle_limit_s)
-        conn = await asyncio.to_thread(self.source.connect)
+        conn = self.source.connect()
         origin_ns = now_ns()
-        async with PagedReader(self.source.frames(conn), on_close=conn.close) as frames:
-            async for frame in frames:
-                await sleep_until(origin_ns + timeline.offset_ns(frame.t_ns))
+        try:
+            feed = Feed(self.source.window_reader(conn))
+            while (frame := feed.next()) is not None:
+                due_ns = origin_ns + timeline.offset_ns(frame.t_ns)
+                feed.top_up(due_ns)
+                await sleep_until(due_ns)
                 if frame.direction != "client":
                     continue  # the recorded answer: only its time matters here
                 # Logged before it is sent, as the relay does: an answer can never be
@@ -298,6 +301,8 @@ class _Resend:
                 except ConnectionClosed:
                     return
                 self.sent += 1
+        finally:
+            conn.close()
 
     async def _receive(self) -> None:
         with contextlib.suppress(ConnectionClosed):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from rtrec.events import decode_envelope
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.cues import ClientCues, describe_type, strict_mismatch
-from rtrec.replay.pages import PagedReader
+from rtrec.replay.feed import Feed
 from rtrec.replay.source import ReplaySource
 from rtrec.replay.timeline import Anchor, Timeline
 
@@ -73,8 +74,7 @@ class ClientReplay:
         self._cue_arrived = asyncio.Event()
 
     async def run(self) -> ClientReport:
-        origin_ns = now_ns()
-        sender = asyncio.create_task(self._send(origin_ns), name="rtrec-replay-send")
+        sender = asyncio.create_task(self._send(), name="rtrec-replay-send")
         receiver = asyncio.create_task(self._receive(), name="rtrec-replay-receive")
         try:
             done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
@@ -101,16 +101,20 @@ class ClientReplay:
 
     # -- sending ------------------------------------------------------------------
 
-    async def _send(self, origin_ns: int) -> bool:
+    async def _send(self) -> bool:
         """True once every selected server frame has been sent."""
         timeline = Timeline(self.options.speed, self.options.idle_limit_s)
-        anchor = Anchor(origin_ns)
-        reached_ns = origin_ns
         client_paced = self.options.pace == "client"
-        conn = await asyncio.to_thread(self.source.connect)
-        async with PagedReader(self.source.frames(conn), on_close=conn.close) as frames:
-            async for frame in frames:
+        conn = self.source.connect()
+        try:
+            feed = Feed(self.source.window_reader(conn))
+            anchor: Anchor | None = None  # pinned when the first frame is ready
+            reached_ns = 0
+            while (frame := feed.next()) is not None:
                 offset_ns = timeline.offset_ns(frame.t_ns)
+                if anchor is None:
+                    anchor = Anchor(now_ns(), offset_ns)
+                    reached_ns = anchor.wall_ns
                 if frame.direction == "client":
                     if client_paced:
                         arrived_ns = await self._counterpart(frame.type)
@@ -120,6 +124,7 @@ class ClientReplay:
                         reached_ns = anchor.wall_ns
                     continue
                 due_ns = anchor.due_ns(offset_ns)
+                feed.top_up(due_ns)
                 await sleep_until(due_ns)
                 try:
                     await self.ws.send(frame.frame)
@@ -127,6 +132,8 @@ class ClientReplay:
                     return False
                 reached_ns = due_ns
                 self.report.server_events_sent += 1
+        finally:
+            conn.close()
         return True
 
     async def _counterpart(self, event_type: str | None) -> int:
@@ -141,13 +148,9 @@ class ClientReplay:
 
     async def _receive(self) -> None:
         accepts = self.source.selection.types.accepts
-        expected = None
-        conn = None
-        if self.options.strict:
-            conn = await asyncio.to_thread(self.source.connect)
-            expected = PagedReader(self.source.client_types(conn), on_close=conn.close)
+        conn = self.source.connect() if self.options.strict else None
         try:
-            expected_types = aiter(expected) if expected is not None else None
+            expected_types = self.source.client_types(conn) if conn is not None else None
             async for message in self.ws:
                 arrived_ns = now_ns()
                 binary = isinstance(message, bytes)
@@ -156,7 +159,7 @@ class ClientReplay:
                 if not accepts(event_type):
                     continue
                 if expected_types is not None:
-                    failure = await self._check(expected_types, describe_type(event_type, binary))
+                    failure = self._check(expected_types, describe_type(event_type, binary))
                     if failure is not None:
                         code, reason = failure
                         self.report.strict_failure = reason
@@ -168,13 +171,13 @@ class ClientReplay:
         except ConnectionClosed:
             pass
         finally:
-            if expected is not None:
-                await expected.aclose()
+            if conn is not None:
+                conn.close()
 
-    async def _check(self, expected_types: object, received: str) -> tuple[int, str] | None:
+    def _check(self, expected_types: Iterator[str | None], received: str) -> tuple[int, str] | None:
         marker = object()
-        expected = await anext(expected_types, marker)  # type: ignore[call-overload]
+        expected = next(expected_types, marker)
         index = self.report.client_events_received
         if expected is marker:
             return strict_mismatch(None, received, index, exhausted=True)
-        return strict_mismatch(expected, received, index)
+        return strict_mismatch(expected, received, index)  # type: ignore[arg-type]

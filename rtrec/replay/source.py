@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from rtrec.store.db import BUSY_TIMEOUT_MS, open_db
 from rtrec.store.reader import PAGE_ROWS, RecordedFrame, SessionRef, iter_frames, resolve_session
 
 _NEVER = 2**62
+WINDOW_ROWS = 64  # rows per read of a replay: well under a millisecond of work
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,39 @@ class ReplaySource:
         ):
             if accepts(frame.type):
                 yield frame
+
+    def window_reader(
+        self, conn: sqlite3.Connection, rows: int = WINDOW_ROWS
+    ) -> Callable[[], list[RecordedFrame] | None]:
+        """A reader of the selected frames `rows` sequence numbers at a time (for `Feed`).
+
+        Each call returns the next window's frames ([] if none of them is selected),
+        or None past the end.  The end is the session's last event when the reader
+        was made.
+        """
+        (max_seq,) = conn.execute(
+            "SELECT max(seq) FROM event WHERE session_id = ?", (self.session.ref.id,)
+        ).fetchone()
+        last = min(self.last_seq, -1 if max_seq is None else max_seq)
+        accepts = self.selection.types.accepts
+        next_seq = self.first_seq
+
+        def read() -> list[RecordedFrame] | None:
+            nonlocal next_seq
+            if next_seq > last:
+                return None
+            until = min(last, next_seq + rows - 1)
+            frames = iter_frames(
+                conn,
+                self.session.ref.id,
+                from_seq=next_seq,
+                until_seq=until,
+                direction=self.selection.only,
+            )
+            next_seq = until + 1
+            return [frame for frame in frames if accepts(frame.type)]
+
+        return read
 
     def client_types(self, conn: sqlite3.Connection) -> Iterator[str | None]:
         """The types of the selected client events, in order, without reading their frames."""
