@@ -6,7 +6,7 @@ the real player (JSONL sink to /dev/null) at speed 1, 2 and 10.  Each event's er
 is when it was emitted minus when the schedule said (origin + offset).  The baseline,
 measured in the same run on the same frames, is the naive loop that sleeps the gap
 since the previous event: its error accumulates, the one-origin player's does not,
-which the p99 of the first and last tenth of the session shows.  The "timer floor"
+which the first and last tenth of the session show.  The "timer floor"
 rows wait for the same schedule doing nothing else: the event loop's and the busy
 machine's own jitter, which no player can beat.  One more set of rows times the mock
 server (`--serve`) as its client sees it.
@@ -48,7 +48,7 @@ QUICK_EVENTS = 2_000
 QUICK_SESSION_S = 4.0
 SPEEDS = (1.0, 2.0, 10.0)
 SERVE_SPEEDS = (2.0, 10.0)
-P99_TARGET_MS = 5.0
+TARGET_ABOVE_FLOOR_MS = 5.0  # "a few milliseconds" beyond what the machine itself adds
 
 
 def generate_session(db_path: str, events: int, length_s: float, seed: int = 7) -> int:
@@ -108,12 +108,16 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 def summarise(errors_ms: list[float]) -> dict[str, float]:
     tenth = max(1, len(errors_ms) // 10)
     ordered = sorted(errors_ms)
+    first, last = sorted(errors_ms[:tenth]), sorted(errors_ms[-tenth:])
     return {
         "p50": percentile(ordered, 0.5),
         "p99": percentile(ordered, 0.99),
         "max": ordered[-1],
-        "p99 first tenth": percentile(sorted(errors_ms[:tenth]), 0.99),
-        "p99 last tenth": percentile(sorted(errors_ms[-tenth:]), 0.99),
+        # Growth along the session: the first tenth of the events against the last.
+        "p50 first tenth": percentile(first, 0.5),
+        "p50 last tenth": percentile(last, 0.5),
+        "p99 first tenth": percentile(first, 0.99),
+        "p99 last tenth": percentile(last, 0.99),
     }
 
 
@@ -206,13 +210,25 @@ async def served(db_path: str, session: int, source: ReplaySource, speed: float)
 
 
 def _results(
-    label: str, speed: float, ours: list[float], naive: list[float] | None, *, target: bool = True
+    label: str,
+    speed: float,
+    ours: list[float],
+    naive: list[float] | None,
+    *,
+    floor_p99: float | None = None,
 ) -> list[Result]:
+    """Rows for one measurement; the p99 target allows TARGET_ABOVE_FLOOR_MS over the
+    machine's own timer jitter measured in the same run (a busy machine's floor is not
+    the player's doing)."""
     mine = summarise(ours)
     theirs = summarise(naive) if naive is not None else {}
     rows = []
     for metric, value in mine.items():
-        goal = f"<= {P99_TARGET_MS:g} ms" if metric == "p99" and target else ""
+        goal, met = "", None
+        if metric == "p99" and floor_p99 is not None:
+            limit = floor_p99 + TARGET_ABOVE_FLOOR_MS
+            goal = f"<= floor+{TARGET_ABOVE_FLOOR_MS:g} ({limit:.1f} ms)"
+            met = value <= limit
         rows.append(
             Result(
                 benchmark=NAME,
@@ -222,7 +238,7 @@ def _results(
                 baseline=theirs.get(metric),
                 baseline_name="sleep per gap" if naive is not None else "",
                 target=goal,
-                met=(value <= P99_TARGET_MS) if goal else None,
+                met=met,
                 note=f"{len(ours)} events, loop {loop_name()}, load {os.getloadavg()[0]:.2f}",
             )
         )
@@ -241,18 +257,22 @@ def run_bench(quick: bool, say: Callable[[str], None] = print) -> list[Result]:
         source = ReplaySource.open(db_path, str(session), Selection())
         for speed in SPEEDS:
             floor = run_loop(timer_floor(schedule_of(source, speed)))
-            results += _results("timer floor", speed, floor, None, target=False)
+            floor_p99 = summarise(floor)["p99"]
+            results += _results("timer floor", speed, floor, None)
             ours = run_loop(one_origin(source, speed))
             naive = run_loop(sleep_per_gap(source, speed))
-            results += _results("player", speed, ours, naive)
+            results += _results("player", speed, ours, naive, floor_p99=floor_p99)
             say(
                 f"   speed {speed:g}: p99 {summarise(ours)['p99']:.2f} ms "
                 f"(sleep per gap: {summarise(naive)['p99']:.1f} ms; "
-                f"timer floor {summarise(floor)['p99']:.2f} ms)"
+                f"timer floor {floor_p99:.2f} ms)"
             )
         for speed in SERVE_SPEEDS:
+            floor_p99 = summarise(run_loop(timer_floor(schedule_of(source, speed, "server"))))[
+                "p99"
+            ]
             arrivals = run_loop(served(db_path, session, source, speed))
-            results += _results("serve (client side)", speed, arrivals, None)
+            results += _results("serve (client side)", speed, arrivals, None, floor_p99=floor_p99)
             say(f"   serve speed {speed:g}: p99 {summarise(arrivals)['p99']:.2f} ms")
     return results
 

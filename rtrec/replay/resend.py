@@ -43,6 +43,7 @@ from rtrec.secrets import (
     request_secrets,
 )
 from rtrec.store.db import open_db
+from rtrec.store.liveness import RecorderLock
 from rtrec.store.session import LiveSession
 from rtrec.store.writer import EventWriter
 
@@ -151,7 +152,10 @@ async def resend(
         secrets=request_secrets(headers, [], parts.query),
     )
     open_db(source.db_path).close()  # the writer needs the schema in place
-    writer = EventWriter(source.db_path, warn=lambda message: say(message))
+    # Held while the new session is open, so that another process opening the database
+    # meanwhile does not take it for a session cut by a crash.
+    lock = RecorderLock(source.db_path)
+    writer = EventWriter(source.db_path, recorder_id=lock.recorder_id, warn=say)
     await writer.start()
     writer.open_session(session)
     say(f"connected to {url}; re-sending the client events of {source.session.label}")
@@ -160,6 +164,7 @@ async def resend(
         await run.go(settle_s)
     finally:
         ok = await writer.close()
+        lock.release()
     if not ok or session.db_id is None:
         raise RtrecError(f"could not write the new session to {source.db_path}")
     return ResendResult(

@@ -22,6 +22,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from rtrec.errors import ConfigError
+from rtrec.replay.cues import close_reason
 from rtrec.replay.session import ClientReplay, ClientReport, ReplayOptions
 from rtrec.replay.source import ReplaySource
 
@@ -119,6 +120,9 @@ class ReplayServer:
         try:
             await replay.run()
             self._log(f"client {report.peer}: {report.summary()}")
+        except Exception as exc:  # one client's failure (a database gone) spares the others
+            self._log(f"client {report.peer}: replay failed: {exc}")
+            await ws.close(1011, close_reason(f"rtrec replay failed: {exc}"))
         finally:
             self._active -= 1
             if not self.loop and self._active == 0:

@@ -23,6 +23,7 @@ from rtrec.replay.cues import ClientCues, describe_type, strict_mismatch
 from rtrec.replay.feed import Feed
 from rtrec.replay.source import ReplaySource
 from rtrec.replay.timeline import Anchor, Timeline
+from rtrec.secrets import redact_query
 
 Pace = Literal["clock", "client"]
 PACES: tuple[Pace, ...] = ("clock", "client")
@@ -69,7 +70,10 @@ class ClientReplay:
         self.options = options
         request = ws.request
         host, port = ws.remote_address[:2]
-        self.report = ClientReport(f"{host}:{port}", request.path if request else "")
+        path, _, query = (request.path if request else "").partition("?")
+        self.report = ClientReport(
+            f"{host}:{port}", path + (f"?{redact_query(query)}" if query else "")
+        )
         self._cues = ClientCues()
         self._cue_arrived = asyncio.Event()
 
