@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 from dataclasses import dataclass
 
@@ -61,10 +62,7 @@ def parse_line(line: str | bytes) -> ParsedLine | None:
             raise LineError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if not line.strip():
         return None
-    try:
-        obj = msgspec.json.decode(line)
-    except msgspec.DecodeError as exc:
-        raise LineError(f"not valid JSON ({exc})") from exc
+    obj = _decode_json(line)
     if not isinstance(obj, dict):
         raise LineError("expected a JSON object")
     t_ns = _time(obj.get("t"))
@@ -79,6 +77,26 @@ def parse_line(line: str | bytes) -> ParsedLine | None:
     if not isinstance(obj.get("type"), str):
         raise LineError('expected "frame", "frame_b64", "event", or an event object with a "type"')
     return ParsedLine(t_ns, direction_of(obj["type"]), _text(_compact(obj)))
+
+
+def _decode_json(line: str) -> object:
+    try:
+        return msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        pass
+    # msgspec's messages are terse ("Input data was truncated" for a lone surrogate);
+    # the standard parser says where the problem is, and admits lone surrogates so that
+    # the frame check below can name them.
+    try:
+        return json.loads(line, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    except ValueError as exc:
+        raise LineError(f"not valid JSON ({exc})") from exc
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _time(value: object) -> int | None:

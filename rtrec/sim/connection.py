@@ -57,6 +57,9 @@ class SimOptions:
     delta_ms: tuple[int, ...] = (40, 120, 200, 200, 160)
     user_lines: tuple[str, ...] = DEFAULT_USER_LINES
     rate_limits: bool = True
+    # When set, every frame received and sent is appended as (direction, frame): tests
+    # compare it with what the relay recorded.
+    frame_log: list[tuple[str, str | bytes]] | None = None
 
 
 def _decode_audio(data: bytes, fmt: AudioFormat) -> np.ndarray:
@@ -110,7 +113,10 @@ class SimConnection:
             out = to_beta(out)
             if out is None:
                 return
-        await self.ws.send(json.dumps(out, separators=(",", ":"), ensure_ascii=False))
+        frame = json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+        if self.options.frame_log is not None:
+            self.options.frame_log.append(("server", frame))
+        await self.ws.send(frame)
 
     async def error(
         self, message: str, *, code: str | None, event_id: str | None, param: str | None = None
@@ -157,6 +163,8 @@ class SimConnection:
         await self.send({"type": "session.created", "session": self.session_object()})
         try:
             async for message in self.ws:
+                if self.options.frame_log is not None:
+                    self.options.frame_log.append(("client", message))
                 await self.dispatch(message)
         except ConnectionClosed:
             pass
