@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import signal
 import sys
 
@@ -11,6 +13,7 @@ import click
 from rtrec.aio import loop_name, run
 from rtrec.cli.options import db_option
 from rtrec.errors import ConfigError
+from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM
@@ -35,6 +38,16 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise ConfigError(f"bad --redact {pattern!r}: {exc}") from exc
+    return tuple(compiled)
+
+
 @click.command()
 @db_option
 @click.option(
@@ -53,15 +66,61 @@ def parse_listen(value: str) -> tuple[str, int]:
     show_default=True,
     help="Largest frame accepted from either side, in MiB.",
 )
-def record(db_path: str, listen: str, upstream: str, max_frame_mib: int) -> None:
+@click.option(
+    "--auth-token",
+    envvar="RTREC_AUTH_TOKEN",
+    help="Serve only clients presenting this token (X-Rtrec-Auth header or rtrec_token "
+    "query parameter). Needed to listen beyond loopback. Env RTREC_AUTH_TOKEN.",
+)
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Listen beyond loopback without a token (anyone who can connect can use it).",
+)
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    help="Add the upstream key from environment variable NAME, so clients (browsers) "
+    "never hold it; it replaces any key the client sends.",
+)
+@click.option(
+    "--redact",
+    "redact_patterns",
+    multiple=True,
+    metavar="REGEX",
+    help="Replace matches with [redacted] in frames before they are written (repeatable).",
+)
+def record(
+    db_path: str,
+    listen: str,
+    upstream: str,
+    max_frame_mib: int,
+    auth_token: str | None,
+    insecure_no_auth: bool,
+    api_key_env: str | None,
+    redact_patterns: tuple[str, ...],
+) -> None:
     """Relay Realtime sessions to the upstream server and record every frame.
 
     Point a client at ws://HOST:PORT/v1/realtime?model=… instead of the API; it keeps
     its own credentials, which are forwarded and never recorded.
     """
     host, port = parse_listen(listen)
+    access = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
+    upstream_key = None
+    if api_key_env is not None:
+        upstream_key = os.environ.get(api_key_env)
+        if not upstream_key:
+            raise ConfigError(f"--api-key-env: environment variable {api_key_env} is not set")
     recorder = Recorder(
-        db_path, upstream=upstream, host=host, port=port, max_frame=max_frame_mib * 1024 * 1024
+        db_path,
+        upstream=upstream,
+        host=host,
+        port=port,
+        max_frame=max_frame_mib * 1024 * 1024,
+        access=access,
+        upstream_key=upstream_key,
+        redact=compile_patterns(redact_patterns),
     )
     run(_record_until_stopped(recorder, upstream))
 

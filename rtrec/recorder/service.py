@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from types import TracebackType
 from typing import TextIO
 
 from rtrec.errors import ConfigError
+from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.server import DEFAULT_MAX_FRAME, RelayConfig, RelayServer
 from rtrec.recorder.status import StatusBoard
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM, UpstreamTarget
@@ -34,6 +36,9 @@ class Recorder:
         source: str = "record",
         status_stream: TextIO | None = None,
         live_status: bool | None = None,
+        access: AccessPolicy | None = None,
+        upstream_key: str | None = None,
+        redact: tuple[re.Pattern[str], ...] = (),
     ) -> None:
         self.db_path = db_path
         self.config = RelayConfig(
@@ -42,6 +47,9 @@ class Recorder:
             port=port,
             max_frame=max_frame,
             source=source,
+            access=access or AccessPolicy(),
+            upstream_key=upstream_key,
+            redact=redact,
         )
         self.flush_interval = flush_interval
         self.status = StatusBoard(status_stream or sys.stderr, live=live_status)

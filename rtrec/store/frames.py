@@ -11,6 +11,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Union
@@ -74,11 +75,19 @@ _audio_bytes_decoder = msgspec.json.Decoder(Union[_AppendBytes, _DeltaBytes, _Be
 _audio_text_decoder = msgspec.json.Decoder(Union[_AppendText, _DeltaText, _BetaDeltaText])  # noqa: UP007
 
 
-def encode_frame(frame: str | bytes, secrets: Collection[str] = ()) -> EncodedFrame:
-    """The row columns for one frame; never raises on any input."""
+def encode_frame(
+    frame: str | bytes,
+    secrets: Collection[str] = (),
+    patterns: Collection[re.Pattern[str]] = (),
+) -> EncodedFrame:
+    """The row columns for one frame; never raises on any input.
+
+    `secrets` are values to scrub wherever they appear, `patterns` the user's --redact
+    regular expressions; a frame they change is stored changed and flagged REDACTED.
+    """
     if isinstance(frame, bytes):
         return EncodedFrame(None, None, None, None, BINARY, frame)
-    compact = _compact_audio(frame, secrets)
+    compact = _compact_audio(frame, secrets, patterns)
     if compact is not None:
         return compact
     envelope = decode_envelope(frame)
@@ -86,7 +95,7 @@ def encode_frame(frame: str | bytes, secrets: Collection[str] = ()) -> EncodedFr
     if envelope is None:
         envelope = Envelope()
         flags |= NOT_JSON
-    scrubbed = scrub_frame(frame, secrets)
+    scrubbed = scrub_frame(frame, secrets, patterns)
     if scrubbed is not None:
         frame = scrubbed
         flags |= REDACTED
@@ -100,7 +109,9 @@ def encode_frame(frame: str | bytes, secrets: Collection[str] = ()) -> EncodedFr
     )
 
 
-def _compact_audio(frame: str, secrets: Collection[str]) -> EncodedFrame | None:
+def _compact_audio(
+    frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
+) -> EncodedFrame | None:
     try:
         event = _audio_bytes_decoder.decode(frame)
     except (msgspec.ValidationError, msgspec.DecodeError):
@@ -138,7 +149,7 @@ def _compact_audio(frame: str, secrets: Collection[str]) -> EncodedFrame | None:
         return None
     if (check.audio if isinstance(check, _AppendText) else check.delta) != "":
         return None
-    if scrub_frame(stripped, secrets) is not None:
+    if scrub_frame(stripped, secrets, patterns) is not None:
         return None  # rare: let the whole-frame path redact it
     return EncodedFrame(event_type, event.event_id, item_id, response_id, 0, stripped, audio, start)
 

@@ -39,7 +39,7 @@ DEFAULT_MAX_BATCH = 2000
 def event_rows(batch: Iterable[PendingEvent]) -> Iterator[tuple[Any, ...]]:
     """Rows for the event table; keeps each session's live audio counters."""
     for session, seq, t_ns, wall_ns, direction, frame in batch:
-        enc = encode_frame(frame, session.secrets)
+        enc = encode_frame(frame, session.secrets, session.redact)
         if enc.audio is not None:
             size = len(enc.audio)
             if direction == "client":
