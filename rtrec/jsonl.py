@@ -55,6 +55,12 @@ class LineError(ValueError):
 
 def parse_line(line: str | bytes) -> ParsedLine | None:
     """One line of an import file; None for a blank line."""
+    obj = decode_object(line)
+    return None if obj is None else parse_object(obj)
+
+
+def decode_object(line: str | bytes) -> dict[str, object] | None:
+    """The JSON object on a line; None for a blank line."""
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -65,6 +71,11 @@ def parse_line(line: str | bytes) -> ParsedLine | None:
     obj = _decode_json(line)
     if not isinstance(obj, dict):
         raise LineError("expected a JSON object")
+    return obj
+
+
+def parse_object(obj: dict[str, object]) -> ParsedLine:
+    """A decoded line: its time, direction and frame."""
     t_ns = _time(obj.get("t"))
     if "frame" in obj or "frame_b64" in obj or "event" in obj:
         frame = _frame(obj)

@@ -12,11 +12,13 @@ import click
 
 from rtrec.aio import loop_name, run
 from rtrec.cli.options import db_option
-from rtrec.errors import ConfigError
+from rtrec.errors import ConfigError, RtrecError
 from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM
+from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
+from rtrec.store.writer import DEFAULT_MAX_PENDING_BYTES
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -90,6 +92,27 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     metavar="REGEX",
     help="Replace matches with [redacted] in frames before they are written (repeatable).",
 )
+@click.option(
+    "--buffer-mib",
+    type=click.IntRange(1, 65536),
+    default=DEFAULT_MAX_PENDING_BYTES // 2**20,
+    show_default=True,
+    help="Events held in memory while the database refuses writes, before spilling.",
+)
+@click.option(
+    "--spill-max-mib",
+    type=click.IntRange(1, 1024 * 1024),
+    default=DEFAULT_SPILL_MAX_BYTES // 2**20,
+    show_default=True,
+    help="Largest spill file (next to the database) before events are dropped, loudly.",
+)
+@click.option(
+    "--spill-reserve-mib",
+    type=click.IntRange(0, 1024 * 1024),
+    default=DEFAULT_SPILL_RESERVE_BYTES // 2**20,
+    show_default=True,
+    help="Disk space claimed for the spill file at start, so a full disk still has room.",
+)
 def record(
     db_path: str,
     listen: str,
@@ -99,6 +122,9 @@ def record(
     insecure_no_auth: bool,
     api_key_env: str | None,
     redact_patterns: tuple[str, ...],
+    buffer_mib: int,
+    spill_max_mib: int,
+    spill_reserve_mib: int,
 ) -> None:
     """Relay Realtime sessions to the upstream server and record every frame.
 
@@ -121,6 +147,9 @@ def record(
         access=access,
         upstream_key=upstream_key,
         redact=compile_patterns(redact_patterns),
+        max_pending_bytes=buffer_mib * 2**20,
+        spill_max_bytes=spill_max_mib * 2**20,
+        spill_reserve_bytes=spill_reserve_mib * 2**20,
     )
     run(_record_until_stopped(recorder, upstream))
 
@@ -139,9 +168,21 @@ async def _record_until_stopped(recorder: Recorder, upstream: str) -> None:
     )
     await stop.wait()
     ok = await recorder.stop()
+    writer = recorder.writer
     if not ok:
-        raise ConfigError(f"some events could not be written to {recorder.db_path}")
-    print("rtrec: stopped; every session flushed", file=sys.stderr, flush=True)
+        raise RtrecError(
+            f"stopped; {writer.spill.events_dropped if writer else '?'} events could not be "
+            f"kept, neither in {recorder.db_path} nor in a spill file"
+        )
+    if writer is not None and writer.spill.events_written:
+        print(
+            f"rtrec: stopped; {writer.spill.events_written} events are in {writer.spill.path}: "
+            f"bring them back with: rtrec import {writer.spill.path}",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print("rtrec: stopped; every session flushed", file=sys.stderr, flush=True)
 
 
 COMMANDS = [record]

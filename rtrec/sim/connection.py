@@ -16,6 +16,7 @@ import json
 import secrets
 import string
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,8 +139,8 @@ class SimConnection:
         render = self.config.render_beta if self.beta else self.config.render_ga
         return render(self.session_id, self.expires_at)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(_until_closed(coro))
+    def _spawn(self, part: Callable[..., Awaitable[None]], *args: Any) -> None:
+        task = asyncio.get_running_loop().create_task(_until_closed(part, *args))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -435,7 +436,7 @@ class SimConnection:
         # The dialogue hears the line now; the transcript events follow, as on the real API.
         item["content"][0]["transcript"] = line
         if self.config.transcription:
-            self._spawn(self.transcribe(item_id, line))
+            self._spawn(self.transcribe, item_id, line)
 
     async def transcribe(self, item_id: str, line: str) -> None:
         await asyncio.sleep(0.005)
@@ -479,7 +480,7 @@ class SimConnection:
     async def start_response(self, params: dict[str, Any]) -> None:
         response_id = new_id("resp_")
         task = asyncio.get_running_loop().create_task(
-            _until_closed(self.respond(response_id, params))
+            _until_closed(self.respond, response_id, params)
         )
         self.response = ActiveResponse(response_id, task)
 
@@ -802,10 +803,13 @@ class SimConnection:
         }
 
 
-async def _until_closed(coro: Any) -> None:
-    """Run a background part of the session; a closed connection simply ends it."""
+async def _until_closed(part: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Run a background part of the session; a closed connection simply ends it.
+
+    The coroutine is made here, so a task cancelled before it starts leaves none behind.
+    """
     with contextlib.suppress(ConnectionClosed):
-        await coro
+        await part(*args)
 
 
 def _words(text: str) -> list[str]:
