@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from rtrec.events import direction_of
+from rtrec.events import UNPARSABLE, direction_of
 
 BARE_EVENT_SPACING_NS = 20_000_000
 _DIRECTIONS = ("client", "server")
@@ -93,7 +93,7 @@ def parse_object(obj: dict[str, object]) -> ParsedLine:
 def _decode_json(line: str) -> object:
     try:
         return msgspec.json.decode(line)
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         pass
     # msgspec's messages are terse ("Input data was truncated" for a lone surrogate);
     # the standard parser says where the problem is, and admits lone surrogates so that
@@ -104,6 +104,8 @@ def _decode_json(line: str) -> object:
         raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
     except ValueError as exc:
         raise LineError(f"not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise LineError("JSON nested too deeply to read") from exc
 
 
 def _reject_constant(name: str) -> object:
@@ -155,7 +157,7 @@ def _type_of(frame: str | bytes) -> str | None:
         return None
     try:
         obj = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return None
     kind = obj.get("type") if isinstance(obj, dict) else None
     return kind if isinstance(kind, str) else None

@@ -152,7 +152,7 @@ def scrub_frame(
 def _structured_secrets(frame: str) -> list[str]:
     try:
         data = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return []
     found: list[str] = []
 

@@ -18,7 +18,8 @@ from typing import Union
 
 import msgspec
 
-from rtrec.events import AUDIO_FIELD, Envelope, decode_envelope
+from rtrec.events import AUDIO_FIELD, UNPARSABLE, Envelope, decode_envelope
+from rtrec.secrets import REDACTED as REDACTED_TEXT
 from rtrec.secrets import scrub_frame
 
 BINARY = 1
@@ -87,6 +88,23 @@ def encode_frame(
     """
     if isinstance(frame, bytes):
         return EncodedFrame(None, None, None, None, BINARY, frame)
+    try:
+        return _encode_text(frame, secrets, patterns)
+    except Exception:  # a frame must be kept, whatever it holds
+        # Last resort for input no parser here can take: keep it whole, secrets scrubbed
+        # by plain text replacement.
+        scrubbed = frame
+        for secret in secrets:
+            scrubbed = scrubbed.replace(secret, REDACTED_TEXT)
+        for pattern in patterns:
+            scrubbed = pattern.sub(REDACTED_TEXT, scrubbed)
+        flags = NOT_JSON | (REDACTED if scrubbed != frame else 0)
+        return EncodedFrame(None, None, None, None, flags, scrubbed)
+
+
+def _encode_text(
+    frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
+) -> EncodedFrame:
     compact = _compact_audio(frame, secrets, patterns)
     if compact is not None:
         return compact
@@ -114,7 +132,7 @@ def _compact_audio(
 ) -> EncodedFrame | None:
     try:
         event = _audio_bytes_decoder.decode(frame)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, *UNPARSABLE):
         return None  # not an audio event, or its base64 is invalid: keep the frame whole
     if isinstance(event, _AppendBytes):
         audio, event_type, key = event.audio, "input_audio_buffer.append", '"audio"'
@@ -145,7 +163,7 @@ def _compact_audio(
     # The emptied string must be the field msgspec decoded, not a nested or repeated key.
     try:
         check = _audio_text_decoder.decode(stripped)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, *UNPARSABLE):
         return None
     if (check.audio if isinstance(check, _AppendText) else check.delta) != "":
         return None

@@ -22,6 +22,7 @@ import aiosqlite
 import msgspec
 
 from rtrec.audio_format import session_formats
+from rtrec.events import UNPARSABLE
 from rtrec.store.db import writer_pragmas
 from rtrec.store.frames import encode_frame
 from rtrec.store.liveness import recorder_alive
@@ -81,7 +82,7 @@ def event_rows(batch: Iterable[PendingEvent]) -> Iterator[tuple[Any, ...]]:
 def _track_formats(session: LiveSession, frame: str | bytes) -> None:
     try:
         event = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return
     if isinstance(event, dict):
         inp, out = session_formats(event.get("session"))
