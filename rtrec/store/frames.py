@@ -105,9 +105,11 @@ def encode_frame(
 def _encode_text(
     frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
 ) -> EncodedFrame:
-    compact = _compact_audio(frame, secrets, patterns)
-    if compact is not None:
-        return compact
+    leading = _leading_type(frame)
+    if leading is None or leading in AUDIO_FIELD:
+        compact = _compact_audio(frame, secrets, patterns)
+        if compact is not None:
+            return compact
     envelope = decode_envelope(frame)
     flags = 0
     if envelope is None:
@@ -125,6 +127,19 @@ def _encode_text(
         flags,
         frame,
     )
+
+
+def _leading_type(frame: str) -> str | None:
+    """The type of a frame that starts with it, as servers and most clients write them.
+
+    It spares other frames a failed tagged-union decode; None means "look closer".
+    """
+    for prefix in ('{"type":"', '{"type": "'):
+        if frame.startswith(prefix):
+            end = frame.find('"', len(prefix))
+            if end > 0:
+                return frame[len(prefix) : end]
+    return None
 
 
 def _compact_audio(
