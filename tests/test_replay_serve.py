@@ -7,7 +7,15 @@ import time
 
 import pytest
 from openai import AsyncOpenAI
-from replay_support import (
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+
+from rtrec.replay.cues import STRICT_EXTRA, STRICT_MISMATCH
+from rtrec.replay.selection import Selection
+from rtrec.replay.server import ReplayServer
+from rtrec.replay.session import ReplayOptions
+from rtrec.replay.source import ReplaySource
+from tests.replay_support import (
     TOOL_CALL_ROUND,
     CliServer,
     as_bytes,
@@ -19,14 +27,6 @@ from replay_support import (
     receive_all,
     record_sdk_call,
 )
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosedError, InvalidStatus
-
-from rtrec.replay.cues import STRICT_EXTRA, STRICT_MISMATCH
-from rtrec.replay.selection import Selection
-from rtrec.replay.server import ReplayServer
-from rtrec.replay.session import ReplayOptions
-from rtrec.replay.source import ReplaySource
 
 
 def _server_frames(db_path: str, session: int) -> list[bytes]:

@@ -12,8 +12,9 @@ import threading
 import time
 
 import pytest
-from conftest import run_cli
-from replay_support import TOOL_CALL_ROUND, event_line, import_file, import_lines
+
+from tests.conftest import run_cli
+from tests.replay_support import TOOL_CALL_ROUND, event_line, import_file, import_lines
 
 
 def _timed_lines(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from conftest import run_cli
-from replay_support import as_bytes, frames_of, record_sdk_call
-
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
+from tests.conftest import run_cli
+from tests.replay_support import as_bytes, frames_of, record_sdk_call
 
 KEY = "sk-replay-test-0123456789abcdef"
 
