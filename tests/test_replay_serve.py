@@ -9,6 +9,7 @@ import pytest
 from openai import AsyncOpenAI
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.sync.client import connect as sync_connect
 
 from rtrec.replay.cues import STRICT_EXTRA, STRICT_MISMATCH
 from rtrec.replay.selection import Selection
@@ -192,3 +193,12 @@ async def test_pytest_fixture_serves_a_jsonl_recording(rtrec_replay_server, tmp_
         assert (await asyncio.wait_for(conn.recv(), 10)).type == "session.updated"
     assert url.clients[0].strict_failure is None
     assert url.clients[0].server_events_sent == 2
+
+
+def test_pytest_fixture_works_from_a_sync_test_too(rtrec_replay_server, db_path) -> None:
+    session = import_file(db_path, TOOL_CALL_ROUND)
+    expected = _server_frames(db_path, session)
+    url = rtrec_replay_server(db_path, str(session), pace="clock", speed=10)
+    with sync_connect(url + "/realtime?model=gpt-realtime") as ws:
+        received = [ws.recv(timeout=10) for _ in expected]
+    assert [as_bytes(frame) for frame in received] == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -205,3 +206,14 @@ def test_port_in_use_and_unreachable_server_are_clear_errors(db_path: str) -> No
     assert unreachable.returncode != 0
     assert f"cannot reach ws://127.0.0.1:{free_port}/" in stderr
     assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
+
+
+def test_colour_is_for_terminals_unless_asked(db_path: str) -> None:
+    session = import_file(db_path, TOOL_CALL_ROUND)
+    plain = run_cli("replay", str(session), "--speed", "100", db_path=db_path)
+    coloured = run_cli("replay", str(session), "--speed", "100", "--color", db_path=db_path)
+    assert b"\x1b[" not in plain.stdout
+    assert b"\x1b[35mserver" in coloured.stdout
+    # Without the escapes, the text is the same.
+    stripped = re.sub(rb"\x1b\[[0-9;]*m", b"", coloured.stdout)
+    assert stripped == plain.stdout

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rtrec.audio_format import AudioFormat
+from rtrec.replay.clock import now_ns
 from rtrec.replay.cues import (
     STRICT_EXTRA,
     STRICT_MISMATCH,
@@ -17,6 +18,7 @@ from rtrec.replay.cues import (
     close_reason,
     strict_mismatch,
 )
+from rtrec.replay.feed import Feed
 from rtrec.replay.formats import FormatTrack
 from rtrec.replay.selection import Bound, Selection, SelectionError, TypeFilter
 from rtrec.replay.terminal import TerminalView, format_time
@@ -220,3 +222,25 @@ def test_time_format() -> None:
     assert format_time(0) == "0:00.000"
     assert format_time(62_345_000_000) == "1:02.345"
     assert format_time(3_723_004_000_000) == "1:02:03.004"
+
+
+def test_feed_reads_ahead_only_in_slack_and_holds_a_bounded_window() -> None:
+    windows = [[w * 10 + i for i in range(10)] for w in range(50)]
+    reads: list[int] = []
+
+    def read() -> list[int] | None:
+        if len(reads) == len(windows):
+            return None
+        reads.append(len(reads))
+        return windows[len(reads) - 1]
+
+    feed = Feed(read, low_water=25, read_budget_ns=1_000_000)
+    assert feed.next() == 0 and len(reads) == 1  # reads only what it needs
+    feed.top_up(now_ns())  # the next event is due now: no time to read
+    assert len(reads) == 1
+    feed.top_up(now_ns() + 10**9)  # a second to spare: reads up to the low-water mark
+    assert len(reads) == 3  # 9 left + 20 read >= 25; never the whole session
+    played = [0]
+    while (item := feed.next()) is not None:
+        played.append(item)
+    assert played == list(range(500))
