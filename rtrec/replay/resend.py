@@ -137,30 +137,33 @@ async def resend(
     log: Callable[[str], None] | None = None,
 ) -> ResendResult:
     say = log or (lambda line: None)
-    ws = await _open(url, headers, offered_subprotocols(source.session))
-    parts = urlsplit(url)
-    session = LiveSession(
-        source="replay",
-        parent_id=source.session.ref.id,
-        upstream=f"{parts.scheme}://{parts.netloc}",
-        path=parts.path,
-        query=redact_query(parts.query),
-        model=model_from_query(parts.query) or source.session.model,
-        request_headers=redact_headers(headers),
-        subprotocol=ws.subprotocol,
-        response_headers=redact_headers(ws.response.headers.raw_items()) if ws.response else None,
-        secrets=request_secrets(headers, [], parts.query),
-    )
+    shown = _shown(url)
     open_db(source.db_path).close()  # the writer needs the schema in place
     # Held while the new session is open, so that another process opening the database
     # meanwhile does not take it for a session cut by a crash.
     lock = RecorderLock(source.db_path)
     writer = EventWriter(source.db_path, recorder_id=lock.recorder_id, warn=say)
-    await writer.start()
-    writer.open_session(session)
-    say(f"connected to {url}; re-sending the client events of {source.session.label}")
-    run = _Resend(ws, source, options, session, writer)
     try:
+        await writer.start()
+        ws = await _open(url, shown, headers, offered_subprotocols(source.session))
+        parts = urlsplit(url)
+        session = LiveSession(
+            source="replay",
+            parent_id=source.session.ref.id,
+            upstream=f"{parts.scheme}://{parts.netloc}",
+            path=parts.path,
+            query=redact_query(parts.query),
+            model=model_from_query(parts.query) or source.session.model,
+            request_headers=redact_headers(headers),
+            subprotocol=ws.subprotocol,
+            response_headers=redact_headers(ws.response.headers.raw_items())
+            if ws.response
+            else None,
+            secrets=request_secrets(headers, [], parts.query),
+        )
+        writer.open_session(session)
+        say(f"connected to {shown}; re-sending the client events of {source.session.label}")
+        run = _Resend(ws, source, options, session, writer)
         await run.go(settle_s)
     finally:
         ok = await writer.close()
@@ -178,8 +181,14 @@ async def resend(
     )
 
 
+def _shown(url: str) -> str:
+    """The URL for messages: credentials in its query replaced."""
+    base, sep, query = url.partition("?")
+    return base + sep + redact_query(query)
+
+
 async def _open(
-    url: str, headers: list[tuple[str, str]], subprotocols: list[str]
+    url: str, shown: str, headers: list[tuple[str, str]], subprotocols: list[str]
 ) -> ClientConnection:
     host = urlsplit(url).hostname or ""
     try:
@@ -197,11 +206,11 @@ async def _open(
         body = (response.body or b"").decode("utf-8", "replace").strip().replace("\n", " ")
         detail = f": {body[:200]}" if body else ""
         raise RtrecError(
-            f"{url} refused the connection with HTTP {response.status_code}{detail}"
+            f"{shown} refused the connection with HTTP {response.status_code}{detail}"
         ) from exc
     except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        raise RtrecError(f"cannot reach {url}: {reason}") from exc
+        raise RtrecError(f"cannot reach {shown}: {reason}") from exc
 
 
 def _is_loopback(host: str) -> bool:

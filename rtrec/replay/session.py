@@ -82,7 +82,7 @@ class ClientReplay:
         receiver = asyncio.create_task(self._receive(), name="rtrec-replay-receive")
         try:
             done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if sender in done and sender.exception() is None and sender.result():
+            if sender in done and sender.result():  # result() re-raises what broke the replay
                 self.report.completed = True
                 await self._after_last_frame()
             await receiver
