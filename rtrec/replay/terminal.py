@@ -242,7 +242,14 @@ def _session_detail(session: Any) -> str:
     voice = voice or session.get("voice")
     if voice:
         parts.append(f"voice {voice}")
-    return ", ".join(parts)
+    modalities = session.get("output_modalities") or session.get("modalities")
+    if isinstance(modalities, list) and modalities:
+        parts.append("output " + "+".join(str(m) for m in modalities))
+    tools = session.get("tools")
+    if isinstance(tools, list) and tools:
+        names = [str(t.get("name") or t.get("type")) for t in tools if isinstance(t, dict)]
+        parts.append("tools " + " ".join(names))
+    return shorten(", ".join(parts), 120)
 
 
 def _item_detail(item: ev.Item | None) -> str:
