@@ -14,6 +14,7 @@ connects until it is stopped.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from types import TracebackType
 
@@ -27,6 +28,7 @@ from rtrec.replay.session import ClientReplay, ClientReport, ReplayOptions
 from rtrec.replay.source import ReplaySource
 
 DEFAULT_MAX_FRAME = 32 * 1024 * 1024  # what the relay accepts: the API takes 15 MiB appends
+MAX_REPORTS = 10_000
 STOPPED_CODE = 1001
 STOPPED_REASON = "rtrec replay stopped"
 
@@ -47,7 +49,8 @@ class ReplayServer:
         self.host = host
         self.requested_port = port
         self.loop = loop
-        self.reports: list[ClientReport] = []
+        # The latest clients' reports; bounded, so a --loop server can run for ever.
+        self.reports: deque[ClientReport] = deque(maxlen=MAX_REPORTS)
         self.finished = asyncio.Event()
         self._log = log or (lambda line: None)
         self._active = 0
