@@ -1,0 +1,149 @@
+"""The stereo timeline: where each chunk of audio is placed, and how the file is mixed.
+
+Placement (documented in README): a chunk is placed at the time it crossed the relay,
+unless the previous audio of the same channel is still playing, in which case it
+queues behind it: `start = max(arrival, end of the channel's previous chunk)`.  That
+is what a client's playback buffer does with audio the server sends faster than real
+time.  The assistant channel is one queue for all items (one speaker); audio of a
+truncated item beyond `audio_end_ms` of that item's audio was never heard, so it is
+neither placed nor queued.
+
+Mixing is incremental: events arrive in time order and nothing can be placed before
+the current event's time, so every frame before it is final and is handed out to be
+written.  Only audio queued ahead of the current time is held in memory.  Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
+
+from rtrec.replay.wav.rows import Row
+
+USER, ASSISTANT = 0, 1
+BLOCK_FRAMES = 1 << 16
+
+
+def frame_at(t_ns: int, rate: int) -> int:
+    """The timeline frame of a moment `t_ns` after the session started."""
+    return max(0, t_ns) * rate // 1_000_000_000
+
+
+class PlaybackQueue:
+    """One channel's playback position: a chunk never starts before the previous ends."""
+
+    __slots__ = ("end",)
+
+    def __init__(self) -> None:
+        self.end = 0
+
+    def place(self, arrival: int, frames: int) -> int:
+        start = max(arrival, self.end)
+        self.end = start + frames
+        return start
+
+
+class HeardAudio:
+    """How much of each assistant item's audio the user heard, from truncations.
+
+    `cuts` maps item_id → audio_end_ms.  Counting is in the item's own samples from its
+    first sample, so a stall in delivery does not move the cut.
+    """
+
+    def __init__(self, cuts: Mapping[str, int]) -> None:
+        self._cuts = cuts
+        self._item: str | None = None
+        self._seen = 0
+
+    def keep(self, item_id: str | None, rate: int, samples: int) -> int:
+        """How many of the next `samples` samples of `item_id` were heard."""
+        if item_id != self._item:
+            self._item, self._seen = item_id, 0
+        before = self._seen
+        self._seen += samples
+        cut_ms = self._cuts.get(item_id) if item_id is not None else None
+        if cut_ms is None:
+            return samples
+        limit = max(0, cut_ms) * rate // 1000
+        return max(0, min(samples, limit - before))
+
+
+class StereoMixer:
+    """Two channels of placed audio → interleaved frames, released in time order."""
+
+    def __init__(self) -> None:
+        self.written = 0  # frames handed out so far
+        self._pending: tuple[deque[tuple[int, np.ndarray]], ...] = (deque(), deque())
+        self._ends = [0, 0]
+
+    @property
+    def end(self) -> int:
+        """The end of the last placed audio on either channel."""
+        return max(self._ends)
+
+    def place(self, channel: int, start: int, samples: np.ndarray) -> None:
+        if len(samples) == 0:
+            return
+        if start < max(self.written, self._ends[channel]):
+            raise ValueError("audio placed before audio already placed or written")
+        self._pending[channel].append((start, samples))
+        self._ends[channel] = start + len(samples)
+
+    def release(self, until: int) -> Iterator[np.ndarray]:
+        """Frames [written, until) as (n, 2) int16 blocks; nothing can be placed there after."""
+        while self.written < until:
+            n = min(until - self.written, BLOCK_FRAMES)
+            block = np.zeros((n, 2), dtype=np.int16)
+            lo, hi = self.written, self.written + n
+            for channel, queue in enumerate(self._pending):
+                while queue and queue[0][0] < hi:
+                    start, samples = queue[0]
+                    a = max(start, lo)
+                    b = min(start + len(samples), hi)
+                    block[a - lo : b - lo, channel] = samples[a - start : b - start]
+                    if start + len(samples) <= hi:
+                        queue.popleft()
+                    else:
+                        break
+            self.written = hi
+            yield block
+
+    def finish(self) -> Iterator[np.ndarray]:
+        """Everything still held, up to the end of the last placed audio."""
+        return self.release(self.end)
+
+
+def truncation_cuts(rows: Iterable[Row]) -> dict[str, int]:
+    """item_id → audio_end_ms: where the client cut each truncated item's audio.
+
+    The server's `conversation.item.truncated` is authoritative; a client
+    `conversation.item.truncate` with no confirmation counts too (a recording cut short)
+    unless an `error` names it.  An item truncated twice keeps the earlier cut.
+    """
+    confirmed: dict[str, int] = {}
+    requested: dict[str | None, tuple[str, int]] = {}
+    for row in rows:
+        event = row.event or {}
+        if row.type == "error":
+            error = event.get("error")
+            if isinstance(error, dict):
+                requested.pop(error.get("event_id"), None)
+            continue
+        item_id, end_ms = event.get("item_id"), event.get("audio_end_ms")
+        if not isinstance(item_id, str) or not isinstance(end_ms, int) or isinstance(end_ms, bool):
+            continue
+        if row.direction == "server" and row.type == "conversation.item.truncated":
+            confirmed[item_id] = min(end_ms, confirmed.get(item_id, end_ms))
+        elif row.direction == "client" and row.type == "conversation.item.truncate":
+            event_id = event.get("event_id")
+            requested[event_id if isinstance(event_id, str) else f"seq {row.seq}"] = (
+                item_id,
+                end_ms,
+            )
+    cuts = dict(confirmed)
+    for item_id, end_ms in requested.values():
+        if item_id not in confirmed:
+            cuts[item_id] = min(end_ms, cuts.get(item_id, end_ms))
+    return cuts
