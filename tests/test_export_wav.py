@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,38 @@ async def test_flac_and_split_by_response_and_item(recorder, db_path, tmp_path):
     user, _ = read(out / user_items[0])
     assert np.array_equal(user, sent)
     assert responses[0] in listing
+
+
+async def test_timeline_places_relayed_chunks_by_their_recorded_arrival(
+    recorder, db_path, tmp_path
+):
+    sent = make_signal(0.4, seed=5)
+    reply = await converse(recorder, PCM, [sent.astype("<i2").tobytes()])
+    with sqlite3.connect(db_path) as conn:
+        arrivals = conn.execute(
+            "SELECT direction, t_ns, length(audio) FROM event "
+            "WHERE type IN ('input_audio_buffer.append', 'response.output_audio.delta') "
+            "ORDER BY seq"
+        ).fetchall()
+    out = tmp_path / "out"
+    export(db_path, out, "--timeline")
+    timeline, rate = sf.read(out / "timeline.wav", dtype="int16")
+    assert rate == 24000
+    # The placement rule, applied to the times the relay recorded.
+    ends = {"client": 0, "server": 0}
+    placed = {"client": [], "server": []}
+    for direction, t_ns, size in arrivals:
+        start = max(t_ns * rate // 1_000_000_000, ends[direction])
+        ends[direction] = start + size // 2
+        placed[direction].append((start, size // 2))
+    ((user_start, user_len),) = placed["client"]
+    assert np.array_equal(timeline[user_start : user_start + user_len, 0], sent)
+    assert not timeline[:user_start, 0].any()
+    samples = np.frombuffer(reply, dtype="<i2")
+    offset = 0
+    for start, length in placed["server"]:
+        assert np.array_equal(
+            timeline[start : start + length, 1], samples[offset : offset + length]
+        )
+        offset += length
+    assert offset == len(samples) and len(timeline) == max(ends.values())

@@ -208,16 +208,18 @@ def test_heard_audio_counts_the_item_own_samples():
     assert heard.keep("item_b", 8000, 1500) == 1500
 
 
-def test_mixer_releases_final_frames_in_blocks_and_holds_queued_audio():
-    mixer = StereoMixer()
+def test_mixer_releases_final_frames_in_whole_blocks_and_holds_queued_audio():
+    mixer = StereoMixer(block_frames=25)
     mixer.place(ASSISTANT, 10, np.full(100, 7, dtype=np.int16))
-    first = np.concatenate(list(mixer.release(50)))
-    assert first.shape == (50, 2)
+    released = list(mixer.release(60))
+    assert [len(b) for b in released] == [25, 25]  # frames 50..59 wait for a whole block
+    first = np.concatenate(released)
     assert first[:10].tolist() == [[0, 0]] * 10 and (first[10:, 1] == 7).all()
     mixer.place(USER, 60, np.full(5, -3, dtype=np.int16))
     rest = np.concatenate(list(mixer.finish()))
     assert len(rest) == 60  # up to the end of the assistant's audio at 110
     assert rest[10:15, 0].tolist() == [-3] * 5 and (rest[:60, 1] == 7).all()
+    assert mixer.written == 110
     with pytest.raises(ValueError):
         mixer.place(USER, 0, np.ones(3, dtype=np.int16))
 

@@ -20,11 +20,11 @@ from rtrec.replay.wav.fold import (
     TimelineFrames,
     WriteAudio,
 )
-from rtrec.replay.wav.formats import timeline_rate
+from rtrec.replay.wav.formats import TimelineRate
 from rtrec.replay.wav.rows import AUDIO_TYPES, CONTROL_TYPES, FORMAT_TYPES, TRUNCATE_TYPES
 from rtrec.replay.wav.sinks import FileSet, TimelineFile, WrittenFile
 from rtrec.replay.wav.source import first_audio_seq, iter_rows, last_seq
-from rtrec.replay.wav.timeline import truncation_cuts
+from rtrec.replay.wav.timeline import TruncationCuts
 from rtrec.store.reader import SessionRef
 
 TIMELINE_STEM = "timeline"
@@ -74,8 +74,13 @@ def export_wav(
     rate = None
     cuts: dict[str, int] = {}
     if options.timeline:
-        rate = timeline_rate(iter_rows(conn, session.id, FORMAT_TYPES), first_in, first_out)
-        cuts = truncation_cuts(iter_rows(conn, session.id, TRUNCATE_TYPES))
+        # One pass over the session's small events, before the audio: the timeline's
+        # rate, and where truncated items were cut.
+        rate_finder, cut_finder = TimelineRate(first_in, first_out), TruncationCuts()
+        for row in iter_rows(conn, session.id, FORMAT_TYPES | TRUNCATE_TYPES):
+            rate_finder.feed(row)
+            cut_finder.feed(row)
+        rate, cuts = rate_finder.rate, cut_finder.cuts()
     fold = AudioFold(
         FoldOptions(
             split_responses="response" in options.split,
@@ -134,7 +139,7 @@ def _operations(
     rows = iter_rows(conn, session_id, AUDIO_TYPES | CONTROL_TYPES)
     for count, row in enumerate(rows, 1):
         yield from fold.feed(row)
-        if count % 256 == 0:
+        if not count & 0xFF:
             progress(row.seq, total)
     yield from fold.finish()
     progress(total, total)

@@ -15,7 +15,7 @@ The sinks carry them out.  Routing:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,13 +97,16 @@ class _Timeline:
         self.queues = (PlaybackQueue(), PlaybackQueue())
         self.heard = HeardAudio(cuts)
         self.now_ns = 0
+        self.now_frame = 0
         self.resamplers: list[LinearResampler | None] = [None, None]
 
-    def advance(self, t_ns: int) -> Iterator[Op]:
+    def advance(self, t_ns: int, out: list[Op]) -> None:
         # Imported sessions may step back in time; the timeline never does.
-        self.now_ns = max(self.now_ns, t_ns)
-        for frames in self.mixer.release(frame_at(self.now_ns, self.rate)):
-            yield TimelineFrames(frames)
+        if t_ns > self.now_ns:
+            self.now_ns = t_ns
+            self.now_frame = frame_at(t_ns, self.rate)
+            for frames in self.mixer.release(self.now_frame):
+                out.append(TimelineFrames(frames))
 
     def restart(self, channel: int, fmt: AudioFormat) -> None:
         self.resamplers[channel] = LinearResampler(fmt.rate, self.rate)
@@ -112,12 +115,12 @@ class _Timeline:
         resampler = self.resamplers[channel]
         if resampler is not None:
             samples = resampler.feed(samples)
-        start = self.queues[channel].place(frame_at(self.now_ns, self.rate), len(samples))
+        start = self.queues[channel].place(self.now_frame, len(samples))
         self.mixer.place(channel, start, samples)
 
-    def finish(self) -> Iterator[Op]:
+    def finish(self, out: list[Op]) -> None:
         for frames in self.mixer.finish():
-            yield TimelineFrames(frames)
+            out.append(TimelineFrames(frames))
 
 
 class AudioFold:
@@ -137,50 +140,59 @@ class AudioFold:
         self._responses = 0
         self._response_stems: dict[str | None, str] = {}
         self._item_stems: dict[str | None, tuple[str, str | None]] = {}
+        self._out: list[Op] = []  # the operations of the event being folded
         self._timeline = (
             _Timeline(options.timeline_rate, cuts or {})
             if options.timeline_rate is not None
             else None
         )
 
-    def feed(self, row: Row) -> Iterator[Op]:
+    def feed(self, row: Row) -> list[Op]:
+        """The operations for one event, in order."""
+        out: list[Op] = []
+        self._out = out
         if self._timeline is not None:
-            yield from self._timeline.advance(row.t_ns)
+            self._timeline.advance(row.t_ns, out)
         kind, direction = row.type, row.direction
         if kind == INPUT_AUDIO and direction == "client":
-            yield from self._user_audio(row)
+            self._user_audio(row)
         elif kind in OUTPUT_AUDIO and direction == "server":
-            yield from self._assistant_audio(row)
+            self._assistant_audio(row)
         elif kind in OUTPUT_AUDIO_DONE and direction == "server":
-            yield from self._end_item(row.item_id)
+            self._end_item(row.item_id)
         elif kind == "input_audio_buffer.committed" and direction == "server":
-            yield from self._commit_user_item(row.item_id)
+            self._commit_user_item(row.item_id)
         elif kind == "input_audio_buffer.clear" and direction == "client" and self._user_pending:
             self._user_pending = False
-            yield DiscardFile(PENDING_USER_ITEM)
+            self._out.append(DiscardFile(PENDING_USER_ITEM))
         if kind == "response.done" and direction == "server":
-            yield from self._end_response(row.response_id)
+            self._end_response(row.response_id)
         if kind in FORMAT_TYPES and row.event is not None:
             self.formats.observe(direction, kind, row.event)
+        return out
 
-    def finish(self) -> Iterator[Op]:
-        yield from self._dangling("user audio", self._user.reset())
-        yield from self._dangling("assistant audio", self._assistant.reset())
+    def finish(self) -> list[Op]:
+        """The operations that end the export."""
+        out: list[Op] = []
+        self._out = out
+        self._dangling("user audio", self._user.reset())
+        self._dangling("assistant audio", self._assistant.reset())
         if self._user_pending:
             self._user_pending = False
-            yield RenameFile(PENDING_USER_ITEM, self._item_stem("user", "uncommitted"))
+            self._out.append(RenameFile(PENDING_USER_ITEM, self._item_stem("user", "uncommitted")))
         if self._timeline is not None:
-            yield from self._timeline.finish()
+            self._timeline.finish(out)
+        return out
 
     # -- the user's side ----------------------------------------------------------
 
-    def _user_audio(self, row: Row) -> Iterator[Op]:
+    def _user_audio(self, row: Row) -> None:
         if row.audio is None:
-            yield from self._skip(row)
+            self._skip(row)
             return
         fmt = self.formats.input
         if fmt != self._user_fmt:
-            yield from self._dangling("user audio", self._user.reset(), row)
+            self._dangling("user audio", self._user.reset(), row)
             self._user_fmt = fmt
             if self._timeline is not None:
                 self._timeline.restart(USER, fmt)
@@ -188,28 +200,28 @@ class AudioFold:
         self.chunks += 1
         if not data:
             return
-        yield WriteAudio(USER_STEM, fmt, data)
+        self._out.append(WriteAudio(USER_STEM, fmt, data))
         if self.options.split_items:
             self._user_pending = True
-            yield WriteAudio(PENDING_USER_ITEM, fmt, data)
+            self._out.append(WriteAudio(PENDING_USER_ITEM, fmt, data))
         if self._timeline is not None:
             self._timeline.place(USER, to_int16(data, fmt))
 
-    def _commit_user_item(self, item_id: str | None) -> Iterator[Op]:
+    def _commit_user_item(self, item_id: str | None) -> None:
         if self._user_pending:
             self._user_pending = False
-            yield RenameFile(PENDING_USER_ITEM, self._item_stem("user", item_id))
+            self._out.append(RenameFile(PENDING_USER_ITEM, self._item_stem("user", item_id)))
 
     # -- the assistant's side -------------------------------------------------------
 
-    def _assistant_audio(self, row: Row) -> Iterator[Op]:
+    def _assistant_audio(self, row: Row) -> None:
         if row.audio is None:
-            yield from self._skip(row)
+            self._skip(row)
             return
         fmt = self.formats.output_format(row.response_id)
         stream = (row.item_id, fmt)
         if stream != self._assistant_stream:
-            yield from self._dangling("assistant audio", self._assistant.reset(), row)
+            self._dangling("assistant audio", self._assistant.reset(), row)
             self._assistant_stream = stream
             if self._timeline is not None:
                 self._timeline.restart(ASSISTANT, fmt)
@@ -217,42 +229,42 @@ class AudioFold:
         self.chunks += 1
         if not data:
             return
-        yield WriteAudio(ASSISTANT_STEM, fmt, data)
+        self._out.append(WriteAudio(ASSISTANT_STEM, fmt, data))
         if self.options.split_responses:
             stem = self._response_stems.get(row.response_id)
             if stem is None:
                 self._responses += 1
                 stem = f"response-{self._responses:03d}-{safe_name(row.response_id)}"
                 self._response_stems[row.response_id] = stem
-            yield WriteAudio(stem, fmt, data)
+            self._out.append(WriteAudio(stem, fmt, data))
         if self.options.split_items:
             entry = self._item_stems.get(row.item_id)
             if entry is None:
                 entry = (self._item_stem("assistant", row.item_id), row.response_id)
                 self._item_stems[row.item_id] = entry
-            yield WriteAudio(entry[0], fmt, data)
+            self._out.append(WriteAudio(entry[0], fmt, data))
         if self._timeline is not None:
             width = fmt.bytes_per_sample
             heard = self._timeline.heard.keep(row.item_id, fmt.rate, len(data) // width)
             if heard:
                 self._timeline.place(ASSISTANT, to_int16(data[: heard * width], fmt))
 
-    def _end_item(self, item_id: str | None) -> Iterator[Op]:
+    def _end_item(self, item_id: str | None) -> None:
         if self._assistant_stream is not None and self._assistant_stream[0] == item_id:
-            yield from self._dangling("assistant audio", self._assistant.reset())
+            self._dangling("assistant audio", self._assistant.reset())
             self._assistant_stream = None
         entry = self._item_stems.pop(item_id, None)
         if entry is not None:
-            yield CloseFile(entry[0])
+            self._out.append(CloseFile(entry[0]))
 
-    def _end_response(self, response_id: str | None) -> Iterator[Op]:
+    def _end_response(self, response_id: str | None) -> None:
         stem = self._response_stems.pop(response_id, None)
         if stem is not None:
-            yield CloseFile(stem)
+            self._out.append(CloseFile(stem))
         for item_id, (item_stem, owner) in list(self._item_stems.items()):
             if owner == response_id:
                 del self._item_stems[item_id]
-                yield CloseFile(item_stem)
+                self._out.append(CloseFile(item_stem))
 
     # -- shared -------------------------------------------------------------------------
 
@@ -260,13 +272,15 @@ class AudioFold:
         self._items += 1
         return f"item-{self._items:03d}-{role}-{safe_name(item_id)}"
 
-    def _skip(self, row: Row) -> Iterator[Op]:
+    def _skip(self, row: Row) -> None:
         self.skipped += 1
-        yield Notice(f"seq {row.seq} ({row.type}): {row.problem}; chunk skipped")
+        self._out.append(Notice(f"seq {row.seq} ({row.type}): {row.problem}; chunk skipped"))
 
-    def _dangling(self, what: str, dropped: int, row: Row | None = None) -> Iterator[Op]:
+    def _dangling(self, what: str, dropped: int, row: Row | None = None) -> None:
         if dropped:
             where = f"before seq {row.seq}" if row is not None else "at the end"
-            yield Notice(
-                f"{what}: {dropped} dangling byte of an odd-length pcm16 stream dropped {where}"
+            self._out.append(
+                Notice(
+                    f"{what}: {dropped} dangling byte of an odd-length pcm16 stream dropped {where}"
+                )
             )

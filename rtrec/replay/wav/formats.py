@@ -20,6 +20,7 @@ from rtrec.audio_format import (
     response_output_format,
     session_formats,
 )
+from rtrec.replay.wav.rows import FORMAT_TYPES as FORMAT_EVENT_TYPES
 from rtrec.replay.wav.rows import SESSION_CONFIRMS, SESSION_REQUESTS, Row
 
 # Bounds for state that only mismatched events could grow: memory stays flat.
@@ -119,30 +120,46 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def timeline_rate(
-    rows: Iterable[Row], first_input_seq: int | None, first_output_seq: int | None
-) -> int:
+class TimelineRate:
     """The rate of a timeline holding every format in effect while there was audio.
 
-    `rows` are the session's format events in order; the firsts are the seqs of its first
+    Fed the session's format events in order; the firsts are the seqs of its first
     input and output audio chunks.  A format in force before a side's first chunk (the
     server's default before the client's session.update, say) does not count.
     """
-    tracker = FormatTracker()
-    rates: set[int] = set()
 
-    def note_session_formats(before_seq: int) -> None:
-        if first_input_seq is not None and before_seq > first_input_seq:
-            rates.add(tracker.input.rate)
-        if first_output_seq is not None and before_seq > first_output_seq:
-            rates.add(tracker.session_output.rate)
+    def __init__(self, first_input_seq: int | None, first_output_seq: int | None) -> None:
+        self.first_input_seq = first_input_seq
+        self.first_output_seq = first_output_seq
+        self._tracker = FormatTracker()
+        self._rates: set[int] = set()
 
-    for row in rows:
-        note_session_formats(row.seq)
-        tracker.observe(row.direction, row.type, row.event or {})
-        if row.type == "response.created" and first_output_seq is not None:
+    def feed(self, row: Row) -> None:
+        if row.type not in FORMAT_EVENT_TYPES:
+            return
+        self._note_session_formats(row.seq)
+        self._tracker.observe(row.direction, row.type, row.event or {})
+        if row.type == "response.created" and self.first_output_seq is not None:
             response = (row.event or {}).get("response")
             response_id = response.get("id") if isinstance(response, dict) else None
-            rates.add(tracker.output_format(_text(response_id)).rate)
-    note_session_formats(2**62)
-    return max(rates, default=DEFAULT_FORMAT.rate)
+            self._rates.add(self._tracker.output_format(_text(response_id)).rate)
+
+    @property
+    def rate(self) -> int:
+        self._note_session_formats(2**62)
+        return max(self._rates, default=DEFAULT_FORMAT.rate)
+
+    def _note_session_formats(self, before_seq: int) -> None:
+        if self.first_input_seq is not None and before_seq > self.first_input_seq:
+            self._rates.add(self._tracker.input.rate)
+        if self.first_output_seq is not None and before_seq > self.first_output_seq:
+            self._rates.add(self._tracker.session_output.rate)
+
+
+def timeline_rate(
+    rows: Iterable[Row], first_input_seq: int | None, first_output_seq: int | None
+) -> int:
+    finder = TimelineRate(first_input_seq, first_output_seq)
+    for row in rows:
+        finder.feed(row)
+    return finder.rate

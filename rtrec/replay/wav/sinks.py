@@ -10,7 +10,6 @@ pcm16 is written as 16-bit PCM; G.711 is decoded to 16-bit PCM, or with
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +18,14 @@ import soundfile
 
 from rtrec.audio_format import AudioFormat
 from rtrec.errors import RtrecError
+from rtrec.replay.wav import sndfile_raw
 from rtrec.replay.wav.pcm import to_int16
 
 _G711_SUBTYPE = {"g711_ulaw": "ULAW", "g711_alaw": "ALAW"}
 _CONTAINER = {"wav": "WAV", "flac": "FLAC"}
+# Audio is gathered per file and written in large blocks: libsndfile's per-call cost
+# would otherwise dominate at one call per 100 ms chunk.
+WRITE_BUFFER_BYTES = 1 << 18
 
 
 @dataclass(slots=True)
@@ -65,12 +68,15 @@ def _reason(exc: BaseException) -> str:
 class _Stream:
     """The open file of one stem, and the files it has already filled."""
 
-    __slots__ = ("file", "fmt", "parts", "raw", "written")
+    __slots__ = ("buffer", "file", "fill", "fmt", "parts", "raw", "written")
 
     def __init__(self) -> None:
         self.file: soundfile.SoundFile | None = None
         self.fmt: AudioFormat | None = None
-        self.raw = False
+        self.raw = False  # the bytes go into the file as they are
+        # Reused for the life of the stream: no allocation per chunk or per flush.
+        self.buffer = bytearray(WRITE_BUFFER_BYTES)
+        self.fill = 0
         self.parts: list[Path] = []
         self.written: WrittenFile | None = None
 
@@ -92,17 +98,16 @@ class FileSet:
             stream = self._open[stem] = _Stream()
         if stream.fmt != fmt:
             self._start_part(stem, stream, fmt)
-        assert stream.file is not None and stream.written is not None
-        try:
-            if stream.raw:
-                _write_raw(stream.file, data)
-            elif fmt.encoding == "pcm16" and sys.byteorder == "little":
-                stream.file.buffer_write(data, dtype="int16")
-            else:
-                stream.file.write(to_int16(data, fmt))
-        except (OSError, RuntimeError) as exc:
-            raise ExportError(f"cannot write {stream.written.path}: {_reason(exc)}") from exc
+        assert stream.written is not None
         stream.written.frames += len(data) // fmt.bytes_per_sample
+        size = len(data)
+        if stream.fill + size > WRITE_BUFFER_BYTES:
+            self._flush(stream)
+            if size > WRITE_BUFFER_BYTES:
+                self._write(stream, data)
+                return
+        stream.buffer[stream.fill : stream.fill + size] = data
+        stream.fill += size
 
     def close(self, stem: str) -> None:
         stream = self._open.pop(stem, None)
@@ -149,16 +154,37 @@ class FileSet:
         subtype = _G711_SUBTYPE[fmt.encoding] if keep else "PCM_16"
         stream.file = open_sound_file(path, fmt.rate, 1, self.container, subtype)
         stream.fmt = fmt
-        stream.raw = keep and _RAW_WRITE is not None
+        # WAV stores pcm16 little-endian, as the Realtime API sends it: no conversion.
+        raw = keep or (fmt.encoding == "pcm16" and self.container == "wav")
+        stream.raw = raw
         stream.parts.append(path)
         stream.written = WrittenFile(path, fmt.rate, 1, 0, fmt.encoding if keep else "pcm16")
         self.files.append(stream.written)
 
+    @classmethod
+    def _flush(cls, stream: _Stream) -> None:
+        if stream.fill:
+            with memoryview(stream.buffer) as view:
+                cls._write(stream, view[: stream.fill])
+            stream.fill = 0
+
     @staticmethod
-    def _close_part(stream: _Stream) -> None:
+    def _write(stream: _Stream, data: bytes | memoryview) -> None:
+        assert stream.file is not None and stream.fmt is not None and stream.written is not None
+        try:
+            if stream.raw:
+                sndfile_raw.write_raw(stream.file, data, stream.fmt)
+            else:
+                stream.file.write(to_int16(bytes(data), stream.fmt))
+        except (OSError, RuntimeError) as exc:
+            raise ExportError(f"cannot write {stream.written.path}: {_reason(exc)}") from exc
+
+    @classmethod
+    def _close_part(cls, stream: _Stream) -> None:
         if stream.file is not None:
+            cls._flush(stream)
             try:
-                stream.file.close()
+                sndfile_raw.close(stream.file)
             except (OSError, RuntimeError) as exc:
                 path = stream.written.path if stream.written else "a file"
                 raise ExportError(f"cannot finish {path}: {_reason(exc)}") from exc
@@ -170,37 +196,18 @@ class TimelineFile:
 
     def __init__(self, path: Path, rate: int, container: str = "wav") -> None:
         self.file = open_sound_file(path, rate, 2, container, "PCM_16")
+        self.raw = container == "wav"
         self.written = WrittenFile(path, rate, 2, 0, "pcm16")
 
     def write(self, frames: np.ndarray) -> None:
         try:
-            self.file.write(frames)
+            sndfile_raw.write_frames(self.file, frames, raw=self.raw)
         except (OSError, RuntimeError) as exc:
             raise ExportError(f"cannot write {self.written.path}: {_reason(exc)}") from exc
         self.written.frames += len(frames)
 
     def close(self) -> None:
         try:
-            self.file.close()
+            sndfile_raw.close(self.file)
         except (OSError, RuntimeError) as exc:
             raise ExportError(f"cannot finish {self.written.path}: {_reason(exc)}") from exc
-
-
-# μ-law and A-law bytes go into the file untouched through libsndfile's sf_write_raw:
-# decoding and re-encoding would turn μ-law's negative zero (0x7F) into 0xFF.
-# soundfile does not wrap sf_write_raw, so it is reached through its cffi handle; if a
-# future soundfile hides it, the samples are written decoded (identical audio).
-try:
-    from soundfile import _ffi, _snd  # type: ignore[attr-defined]
-
-    _RAW_WRITE = _snd.sf_write_raw
-except (ImportError, AttributeError):  # pragma: no cover
-    _RAW_WRITE = None
-
-
-def _write_raw(file: soundfile.SoundFile, data: bytes) -> None:
-    if _RAW_WRITE is None:  # pragma: no cover
-        raise RuntimeError("raw writes are not available")
-    written = _RAW_WRITE(file._file, _ffi.from_buffer(data), len(data))
-    if written != len(data):
-        raise OSError(f"short write ({written} of {len(data)} bytes)")

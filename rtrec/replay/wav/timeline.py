@@ -16,14 +16,15 @@ written.  Only audio queued ahead of the current time is held in memory.  Pure: 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
 from rtrec.replay.wav.rows import Row
 
 USER, ASSISTANT = 0, 1
-BLOCK_FRAMES = 1 << 16
+# 64 KiB blocks: small enough to be recycled by the allocator, large enough to write.
+BLOCK_FRAMES = 1 << 14
 
 
 def frame_at(t_ns: int, rate: int) -> int:
@@ -71,9 +72,14 @@ class HeardAudio:
 
 
 class StereoMixer:
-    """Two channels of placed audio → interleaved frames, released in time order."""
+    """Two channels of placed audio → interleaved frames, released in time order.
 
-    def __init__(self) -> None:
+    Frames are handed out in whole blocks once final (nothing can be placed before
+    `until` any more), so the file is written in a few large writes.
+    """
+
+    def __init__(self, block_frames: int = BLOCK_FRAMES) -> None:
+        self.block_frames = block_frames
         self.written = 0  # frames handed out so far
         self._pending: tuple[deque[tuple[int, np.ndarray]], ...] = (deque(), deque())
         self._ends = [0, 0]
@@ -91,59 +97,76 @@ class StereoMixer:
         self._pending[channel].append((start, samples))
         self._ends[channel] = start + len(samples)
 
-    def release(self, until: int) -> Iterator[np.ndarray]:
-        """Frames [written, until) as (n, 2) int16 blocks; nothing can be placed there after."""
-        while self.written < until:
-            n = min(until - self.written, BLOCK_FRAMES)
-            block = np.zeros((n, 2), dtype=np.int16)
-            lo, hi = self.written, self.written + n
-            for channel, queue in enumerate(self._pending):
-                while queue and queue[0][0] < hi:
-                    start, samples = queue[0]
-                    a = max(start, lo)
-                    b = min(start + len(samples), hi)
-                    block[a - lo : b - lo, channel] = samples[a - start : b - start]
-                    if start + len(samples) <= hi:
-                        queue.popleft()
-                    else:
-                        break
-            self.written = hi
-            yield block
+    def release(self, until: int) -> list[np.ndarray]:
+        """Whole blocks of frames before `until`, which nothing can be placed before."""
+        blocks = []
+        while until - self.written >= self.block_frames:
+            blocks.append(self._block(self.block_frames))
+        return blocks
 
-    def finish(self) -> Iterator[np.ndarray]:
+    def finish(self) -> list[np.ndarray]:
         """Everything still held, up to the end of the last placed audio."""
-        return self.release(self.end)
+        blocks = []
+        while self.written < self.end:
+            blocks.append(self._block(min(self.block_frames, self.end - self.written)))
+        return blocks
+
+    def _block(self, n: int) -> np.ndarray:
+        """The next n frames as an (n, 2) int16 array."""
+        block = np.zeros((n, 2), dtype=np.int16)
+        lo, hi = self.written, self.written + n
+        for channel, queue in enumerate(self._pending):
+            while queue and queue[0][0] < hi:
+                start, samples = queue[0]
+                a = max(start, lo)
+                b = min(start + len(samples), hi)
+                block[a - lo : b - lo, channel] = samples[a - start : b - start]
+                if start + len(samples) > hi:
+                    break
+                queue.popleft()
+        self.written = hi
+        return block
 
 
-def truncation_cuts(rows: Iterable[Row]) -> dict[str, int]:
+class TruncationCuts:
     """item_id → audio_end_ms: where the client cut each truncated item's audio.
 
     The server's `conversation.item.truncated` is authoritative; a client
     `conversation.item.truncate` with no confirmation counts too (a recording cut short)
     unless an `error` names it.  An item truncated twice keeps the earlier cut.
     """
-    confirmed: dict[str, int] = {}
-    requested: dict[str | None, tuple[str, int]] = {}
-    for row in rows:
+
+    def __init__(self) -> None:
+        self._confirmed: dict[str, int] = {}
+        self._requested: dict[str, tuple[str, int]] = {}
+
+    def feed(self, row: Row) -> None:
         event = row.event or {}
         if row.type == "error":
             error = event.get("error")
-            if isinstance(error, dict):
-                requested.pop(error.get("event_id"), None)
-            continue
+            if isinstance(error, dict) and isinstance(error.get("event_id"), str):
+                self._requested.pop(error["event_id"], None)
+            return
         item_id, end_ms = event.get("item_id"), event.get("audio_end_ms")
         if not isinstance(item_id, str) or not isinstance(end_ms, int) or isinstance(end_ms, bool):
-            continue
+            return
         if row.direction == "server" and row.type == "conversation.item.truncated":
-            confirmed[item_id] = min(end_ms, confirmed.get(item_id, end_ms))
+            self._confirmed[item_id] = min(end_ms, self._confirmed.get(item_id, end_ms))
         elif row.direction == "client" and row.type == "conversation.item.truncate":
             event_id = event.get("event_id")
-            requested[event_id if isinstance(event_id, str) else f"seq {row.seq}"] = (
-                item_id,
-                end_ms,
-            )
-    cuts = dict(confirmed)
-    for item_id, end_ms in requested.values():
-        if item_id not in confirmed:
-            cuts[item_id] = min(end_ms, cuts.get(item_id, end_ms))
-    return cuts
+            key = event_id if isinstance(event_id, str) else f"seq {row.seq}"
+            self._requested[key] = (item_id, end_ms)
+
+    def cuts(self) -> dict[str, int]:
+        cuts = dict(self._confirmed)
+        for item_id, end_ms in self._requested.values():
+            if item_id not in self._confirmed:
+                cuts[item_id] = min(end_ms, cuts.get(item_id, end_ms))
+        return cuts
+
+
+def truncation_cuts(rows: Iterable[Row]) -> dict[str, int]:
+    finder = TruncationCuts()
+    for row in rows:
+        finder.feed(row)
+    return finder.cuts()
