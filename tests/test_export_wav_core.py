@@ -6,12 +6,14 @@ and operations.
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import numpy as np
 import pytest
 
 from rtrec.audio_format import AudioFormat
+from rtrec.replay.wav.fifo import SampleFifo
 from rtrec.replay.wav.fold import (
     AudioFold,
     CloseFile,
@@ -356,7 +358,8 @@ def test_fold_timeline_places_queued_audio_and_cuts_truncated_items():
         audio_row(2, 2.5, ulaw, user=False, item="item_a"),  # queued; cut after 20 samples
         audio_row(3, 20.0, ulaw[:10], user=False, item="item_b"),
     ]
-    frames = np.concatenate([op.frames for op in run(fold, rows) if isinstance(op, TimelineFrames)])
+    ops = run(fold, rows)
+    frames = np.concatenate([b for op in ops if isinstance(op, TimelineFrames) for b in op.blocks])
     right = frames[:, 1]
     assert (right[16:96] == 32124).all() and (right[96:160] == 0).all()
     assert (right[160:170] == 32124).all() and len(frames) == 170
@@ -368,3 +371,49 @@ def test_safe_name_keeps_ids_and_replaces_path_characters():
     assert safe_name("item_AbC-1.2") == "item_AbC-1.2"
     assert safe_name("../x y") == ".._x_y"
     assert safe_name(None) == "unknown"
+
+
+def test_fifo_spills_past_its_memory_limit_and_gives_samples_back_in_order():
+    fifo = SampleFifo(memory_limit=100, spill=io.BytesIO)
+    pushed = [np.arange(i * 60, i * 60 + 60, dtype=np.int16) for i in range(10)]
+    for samples in pushed:
+        fifo.push(samples)
+    assert fifo.in_memory <= 100 and fifo.in_memory + fifo.spilled == 600
+    out = np.concatenate([fifo.pop(n) for n in (7, 93, 250, 250, 50)])
+    assert np.array_equal(out[:600], np.concatenate(pushed)) and not out[600:].any()
+    assert len(fifo) == 0
+    fifo.push(np.ones(5, dtype=np.int16))
+    assert fifo.in_memory == 5 and fifo.spilled == 0  # drained: back to memory
+
+
+def test_mixer_output_is_the_same_whether_or_not_it_spills():
+    rng = np.random.default_rng(4)
+    placements = []
+    ends = [0, 0]
+    for _ in range(200):
+        channel = int(rng.integers(2))
+        start = ends[channel] + int(rng.integers(0, 30))
+        samples = rng.integers(-1000, 1000, int(rng.integers(1, 80))).astype(np.int16)
+        ends[channel] = start + len(samples)
+        placements.append((channel, start, samples))
+
+    # Releasing up to the earliest start still to come is what the fold does with time.
+    still_to_come = [min((p[1] for p in placements[n + 1 :]), default=0) for n in range(200)]
+
+    most_spilled = 0
+
+    def mix(mixer: StereoMixer) -> np.ndarray:
+        nonlocal most_spilled
+        blocks = []
+        for n, (channel, start, samples) in enumerate(placements):
+            mixer.place(channel, start, samples)
+            blocks += list(mixer.release(still_to_come[n]))
+            most_spilled = max(most_spilled, *(fifo.spilled for fifo in mixer.channels))
+        return np.concatenate(blocks + list(mixer.finish()))
+
+    in_memory = mix(StereoMixer(block_frames=64))
+    assert most_spilled == 0
+    spilling = StereoMixer(block_frames=64, memory_limit=50, spill=io.BytesIO)
+    assert np.array_equal(mix(spilling), in_memory)
+    assert most_spilled > 50
+    assert len(in_memory) == max(ends)

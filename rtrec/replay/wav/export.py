@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,7 @@ def export_wav(
             split_responses="response" in options.split,
             split_items="item" in options.split,
             timeline_rate=rate,
+            spill=tempfile.TemporaryFile,
         ),
         cuts,
     )
@@ -104,7 +106,8 @@ def export_wav(
                 files.write(op.stem, op.fmt, op.data)
             elif isinstance(op, TimelineFrames):
                 assert timeline is not None
-                timeline.write(op.frames)
+                for block in op.blocks:
+                    timeline.write(block)
             elif isinstance(op, CloseFile):
                 files.close(op.stem)
             elif isinstance(op, RenameFile):

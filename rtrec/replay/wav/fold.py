@@ -1,6 +1,6 @@
 """The export as a fold: session events in, file operations out.  Pure: no I/O.
 
-Each event becomes zero or more operations: append whole samples to a named file
+Each event becomes a list of operations: append whole samples to a named file
 ("stem"), close, rename or discard one, hand out finished timeline frames, or warn.
 The sinks carry them out.  Routing:
 
@@ -15,12 +15,13 @@ The sinks carry them out.  Routing:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from rtrec.audio_format import AudioFormat
+from rtrec.replay.wav.fifo import SpillFactory
 from rtrec.replay.wav.formats import FormatTracker
 from rtrec.replay.wav.pcm import LinearResampler, SampleAligner, to_int16
 from rtrec.replay.wav.rows import FORMAT_TYPES, INPUT_AUDIO, OUTPUT_AUDIO, OUTPUT_AUDIO_DONE, Row
@@ -63,7 +64,13 @@ class DiscardFile:
 
 @dataclass(frozen=True, slots=True)
 class TimelineFrames:
-    frames: np.ndarray  # (n, 2) int16: user left, assistant right
+    """Finished timeline frames, as (n, 2) int16 blocks: user left, assistant right.
+
+    The blocks are made as they are taken (a long silence is never built in memory),
+    so take them in order, before the next event is fed.
+    """
+
+    blocks: Iterator[np.ndarray]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,8 @@ class FoldOptions:
     split_responses: bool = False
     split_items: bool = False
     timeline_rate: int | None = None  # None: no timeline
+    # Where the timeline keeps audio queued far ahead of time (see `fifo`); None: memory.
+    spill: SpillFactory | None = None
 
 
 def safe_name(text: str | None) -> str:
@@ -91,9 +100,9 @@ def safe_name(text: str | None) -> str:
 class _Timeline:
     """Placement and mixing of the stereo timeline."""
 
-    def __init__(self, rate: int, cuts: Mapping[str, int]) -> None:
+    def __init__(self, rate: int, cuts: Mapping[str, int], spill: SpillFactory | None) -> None:
         self.rate = rate
-        self.mixer = StereoMixer()
+        self.mixer = StereoMixer(spill=spill)
         self.queues = (PlaybackQueue(), PlaybackQueue())
         self.heard = HeardAudio(cuts)
         self.now_ns = 0
@@ -105,8 +114,8 @@ class _Timeline:
         if t_ns > self.now_ns:
             self.now_ns = t_ns
             self.now_frame = frame_at(t_ns, self.rate)
-            for frames in self.mixer.release(self.now_frame):
-                out.append(TimelineFrames(frames))
+            if self.mixer.ready(self.now_frame):
+                out.append(TimelineFrames(self.mixer.release(self.now_frame)))
 
     def restart(self, channel: int, fmt: AudioFormat) -> None:
         self.resamplers[channel] = LinearResampler(fmt.rate, self.rate)
@@ -119,8 +128,7 @@ class _Timeline:
         self.mixer.place(channel, start, samples)
 
     def finish(self, out: list[Op]) -> None:
-        for frames in self.mixer.finish():
-            out.append(TimelineFrames(frames))
+        out.append(TimelineFrames(self.mixer.finish()))
 
 
 class AudioFold:
@@ -142,7 +150,7 @@ class AudioFold:
         self._item_stems: dict[str | None, tuple[str, str | None]] = {}
         self._out: list[Op] = []  # the operations of the event being folded
         self._timeline = (
-            _Timeline(options.timeline_rate, cuts or {})
+            _Timeline(options.timeline_rate, cuts or {}, options.spill)
             if options.timeline_rate is not None
             else None
         )

@@ -10,16 +10,17 @@ neither placed nor queued.
 
 Mixing is incremental: events arrive in time order and nothing can be placed before
 the current event's time, so every frame before it is final and is handed out to be
-written.  Only audio queued ahead of the current time is held in memory.  Pure: no I/O.
+written.  Only audio queued ahead of the current time is held (see `fifo`).  Pure:
+no I/O of its own.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 
+from rtrec.replay.wav.fifo import DEFAULT_MEMORY_LIMIT, SampleFifo, SpillFactory
 from rtrec.replay.wav.rows import Row
 
 USER, ASSISTANT = 0, 1
@@ -75,56 +76,61 @@ class StereoMixer:
     """Two channels of placed audio → interleaved frames, released in time order.
 
     Frames are handed out in whole blocks once final (nothing can be placed before
-    `until` any more), so the file is written in a few large writes.
+    `until` any more), so the file is written in a few large writes.  Each channel
+    holds its samples from the write head on, silence included, in a `SampleFifo`.
     """
 
-    def __init__(self, block_frames: int = BLOCK_FRAMES) -> None:
+    def __init__(
+        self,
+        block_frames: int = BLOCK_FRAMES,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+        spill: SpillFactory | None = None,
+    ) -> None:
         self.block_frames = block_frames
         self.written = 0  # frames handed out so far
-        self._pending: tuple[deque[tuple[int, np.ndarray]], ...] = (deque(), deque())
-        self._ends = [0, 0]
+        self.channels = (SampleFifo(memory_limit, spill), SampleFifo(memory_limit, spill))
 
     @property
     def end(self) -> int:
         """The end of the last placed audio on either channel."""
-        return max(self._ends)
+        return self.written + max(len(fifo) for fifo in self.channels)
 
     def place(self, channel: int, start: int, samples: np.ndarray) -> None:
         if len(samples) == 0:
             return
-        if start < max(self.written, self._ends[channel]):
+        fifo = self.channels[channel]
+        tail = self.written + len(fifo)
+        if start < tail:
             raise ValueError("audio placed before audio already placed or written")
-        self._pending[channel].append((start, samples))
-        self._ends[channel] = start + len(samples)
+        fifo.push_silence(start - tail)
+        fifo.push(samples)
 
-    def release(self, until: int) -> list[np.ndarray]:
-        """Whole blocks of frames before `until`, which nothing can be placed before."""
-        blocks = []
+    def ready(self, until: int) -> bool:
+        """Whether a whole block before `until` can be released."""
+        return until - self.written >= self.block_frames
+
+    def release(self, until: int) -> Iterator[np.ndarray]:
+        """Whole blocks of frames before `until`, which nothing can be placed before.
+
+        Lazy, one block at a time, however long the stretch (an hour of silence is
+        not built in memory); take the blocks before placing audio past `until`.
+        """
         while until - self.written >= self.block_frames:
-            blocks.append(self._block(self.block_frames))
-        return blocks
+            yield self._block(self.block_frames)
 
-    def finish(self) -> list[np.ndarray]:
-        """Everything still held, up to the end of the last placed audio."""
-        blocks = []
+    def finish(self) -> Iterator[np.ndarray]:
+        """Everything still held, up to the end of the last placed audio; lazy too."""
         while self.written < self.end:
-            blocks.append(self._block(min(self.block_frames, self.end - self.written)))
-        return blocks
+            yield self._block(min(self.block_frames, self.end - self.written))
+        for fifo in self.channels:
+            fifo.close()
 
     def _block(self, n: int) -> np.ndarray:
         """The next n frames as an (n, 2) int16 array."""
-        block = np.zeros((n, 2), dtype=np.int16)
-        lo, hi = self.written, self.written + n
-        for channel, queue in enumerate(self._pending):
-            while queue and queue[0][0] < hi:
-                start, samples = queue[0]
-                a = max(start, lo)
-                b = min(start + len(samples), hi)
-                block[a - lo : b - lo, channel] = samples[a - start : b - start]
-                if start + len(samples) > hi:
-                    break
-                queue.popleft()
-        self.written = hi
+        block = np.empty((n, 2), dtype=np.int16)
+        block[:, 0] = self.channels[0].pop(n)
+        block[:, 1] = self.channels[1].pop(n)
+        self.written += n
         return block
 
 
