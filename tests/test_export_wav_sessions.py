@@ -14,7 +14,11 @@ import numpy as np
 import soundfile as sf
 
 from rtrec.cli.export_wav import ProgressBar
-from tests.conftest import run_cli
+from rtrec.replay.wav.export import ExportOptions, NoAudioError, export_wav
+from rtrec.store.db import open_db
+from rtrec.store.importer import import_jsonl
+from rtrec.store.reader import resolve_session
+from tests.conftest import real_session_files, run_cli
 from tests.wavtools import PCM, JsonlSession, b64, ga_session, make_signal
 
 ULAW = {"type": "audio/pcmu"}
@@ -288,3 +292,38 @@ def test_json_frames_with_unusual_spacing_still_export(tmp_path, db_path):
     export(db_path, out)
     user, _ = sf.read(out / "user.wav", dtype="int16")
     assert np.array_equal(user, samples)
+
+
+def test_every_real_session_exports_its_audio_or_says_it_has_none(tmp_path):
+    conn = open_db(tmp_path / "real.db")
+    exported = 0
+    for number, path in enumerate(real_session_files()):
+        with path.open("rb") as lines:
+            session = import_jsonl(conn, lines, source_name=path.name)
+        ref = resolve_session(conn, str(session.db_id))
+        (user_bytes, assistant_bytes, assistant_items) = conn.execute(
+            "SELECT total(CASE WHEN direction = 'client' THEN length(audio) END), "
+            "total(CASE WHEN direction = 'server' THEN length(audio) END), "
+            "count(DISTINCT CASE WHEN direction = 'server' THEN item_id END) "
+            "FROM event WHERE session_id = ? AND audio IS NOT NULL",
+            (ref.id,),
+        ).fetchone()
+        options = ExportOptions(
+            tmp_path / f"out-{number}", frozenset({"response", "item"}), timeline=True
+        )
+        try:
+            result = export_wav(conn, ref, options)
+        except NoAudioError:
+            assert user_bytes == assistant_bytes == 0, path.name
+            continue
+        exported += 1
+        frames = {w.path.name: w.frames for w in result.files}
+        # These recordings cut every delta to 32 bytes or fewer, odd lengths included: a
+        # sample split across chunks is joined; only a stream's last odd byte is lost.
+        assert frames.get("user.wav", 0) == user_bytes // 2, path.name
+        lost = assistant_bytes - 2 * frames.get("assistant.wav", 0)
+        assert 0 <= lost <= assistant_items, path.name
+        for written in result.files:
+            assert sf.info(str(written.path)).frames == written.frames
+    conn.close()
+    assert exported >= 5

@@ -78,6 +78,7 @@ def _describe_rate(rate: int) -> str:
 @click.option(
     "--out",
     "out_dir",
+    metavar="DIR",
     required=True,
     type=click.Path(path_type=Path),
     help="Directory for the audio files (created if missing).",
