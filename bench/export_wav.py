@@ -211,6 +211,9 @@ def run(quick: bool) -> list[Result]:
                 wall_s, rss = _export(db_path, session_id, out, flags, repeats)
                 peak[(seconds, variant)] = rss
                 speed = seconds / wall_s
+                # The target is for calls of an hour or more; on shorter ones the ~0.4 s
+                # of process start-up alone caps the figure (--quick).
+                targeted = seconds >= 3600
                 results.append(
                     Result(
                         NAME,
@@ -219,8 +222,8 @@ def run(quick: bool) -> list[Result]:
                         "x real time",
                         baseline=seconds / base_s,
                         baseline_name="raw blob read + soundfile write",
-                        target=f">= {TARGET_SPEED:.0f}x",
-                        met=speed >= TARGET_SPEED,
+                        target=f">= {TARGET_SPEED:.0f}x" if targeted else "",
+                        met=speed >= TARGET_SPEED if targeted else None,
                         note=f"best of {repeats}: {wall_s:.2f} s, process start included",
                     )
                 )

@@ -155,8 +155,7 @@ class FileSet:
         stream.file = open_sound_file(path, fmt.rate, 1, self.container, subtype)
         stream.fmt = fmt
         # WAV stores pcm16 little-endian, as the Realtime API sends it: no conversion.
-        raw = keep or (fmt.encoding == "pcm16" and self.container == "wav")
-        stream.raw = raw
+        stream.raw = keep or (fmt.encoding == "pcm16" and self.container == "wav")
         stream.parts.append(path)
         stream.written = WrittenFile(path, fmt.rate, 1, 0, fmt.encoding if keep else "pcm16")
         self.files.append(stream.written)
