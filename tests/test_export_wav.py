@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import sqlite3
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from openai import AsyncOpenAI
+from websockets.asyncio.client import connect
 
 from rtrec.recorder.service import Recorder
 from tests.conftest import run_cli
@@ -197,3 +199,47 @@ async def test_timeline_places_relayed_chunks_by_their_recorded_arrival(
         )
         offset += length
     assert offset == len(samples) and len(timeline) == max(ends.values())
+
+
+async def test_beta_session_through_the_relay(recorder, db_path, tmp_path):
+    """A beta client (OpenAI-Beta: realtime=v1): format strings, response.audio.delta."""
+    sent = bytes(range(256)) * 8
+    url = f"{recorder.url}/v1/realtime?model=gpt-4o-realtime-preview"
+    received = bytearray()
+    async with connect(url, additional_headers={"OpenAI-Beta": "realtime=v1"}) as ws:
+
+        async def until(kind: str) -> dict:
+            while True:
+                event = json.loads(await ws.recv())
+                if event["type"] == "response.audio.delta":
+                    received.extend(base64.b64decode(event["delta"]))
+                if event["type"] == kind:
+                    return event
+
+        session = {
+            "input_audio_format": "g711_alaw",
+            "output_audio_format": "g711_ulaw",
+            "turn_detection": None,
+        }
+        await ws.send(json.dumps({"type": "session.update", "session": session}))
+        await until("session.updated")
+        append = {"type": "input_audio_buffer.append", "audio": base64.b64encode(sent).decode()}
+        await ws.send(json.dumps(append))
+        await ws.send(json.dumps({"type": "input_audio_buffer.commit"}))
+        await ws.send(json.dumps({"type": "response.create"}))
+        await until("response.done")
+    assert recorder.writer is not None
+    await recorder.writer.flush()
+    assert len(received) > 8000
+
+    out = tmp_path / "out"
+    export(db_path, out)
+    user, info = read(out / "user.wav")
+    assert info.samplerate == 8000
+    for code, value in ALAW_REFERENCE.items():
+        assert user[code] == value
+    assistant, info = read(out / "assistant.wav")
+    assert info.samplerate == 8000 and len(assistant) == len(received)
+    oracle = audioop_decode(bytes(received), "ulaw")
+    if oracle is not None:
+        assert np.array_equal(assistant, oracle)
