@@ -22,6 +22,9 @@ import msgspec
 
 Json = dict[str, Any]
 
+# JSON that cannot be parsed: malformed, or nested deeper than the parser recurses.
+UNPARSABLE = (msgspec.DecodeError, RecursionError)
+
 # -- Envelope -----------------------------------------------------------------
 
 
@@ -63,11 +66,11 @@ def decode_envelope(frame: str | bytes) -> Envelope | None:
         return _envelope_decoder.decode(frame)
     except msgspec.ValidationError:
         pass
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return None
     try:
         obj = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return None
     if not isinstance(obj, dict):
         return Envelope()
@@ -492,11 +495,11 @@ def decode_event(frame: str | bytes) -> Event | UnknownEvent | None:
         return _event_decoder.decode(frame)
     except msgspec.ValidationError as exc:
         failure = str(exc)
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return None
     try:
         data = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return None
     kind = data.get("type") if isinstance(data, dict) else None
     if not isinstance(kind, str):

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 from dataclasses import dataclass
 
 import msgspec
 
-from rtrec.events import direction_of
+from rtrec.events import UNPARSABLE, direction_of
 
 BARE_EVENT_SPACING_NS = 20_000_000
 _DIRECTIONS = ("client", "server")
@@ -54,6 +55,12 @@ class LineError(ValueError):
 
 def parse_line(line: str | bytes) -> ParsedLine | None:
     """One line of an import file; None for a blank line."""
+    obj = decode_object(line)
+    return None if obj is None else parse_object(obj)
+
+
+def decode_object(line: str | bytes) -> dict[str, object] | None:
+    """The JSON object on a line; None for a blank line."""
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -61,12 +68,14 @@ def parse_line(line: str | bytes) -> ParsedLine | None:
             raise LineError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if not line.strip():
         return None
-    try:
-        obj = msgspec.json.decode(line)
-    except msgspec.DecodeError as exc:
-        raise LineError(f"not valid JSON ({exc})") from exc
+    obj = _decode_json(line)
     if not isinstance(obj, dict):
         raise LineError("expected a JSON object")
+    return obj
+
+
+def parse_object(obj: dict[str, object]) -> ParsedLine:
+    """A decoded line: its time, direction and frame."""
     t_ns = _time(obj.get("t"))
     if "frame" in obj or "frame_b64" in obj or "event" in obj:
         frame = _frame(obj)
@@ -79,6 +88,28 @@ def parse_line(line: str | bytes) -> ParsedLine | None:
     if not isinstance(obj.get("type"), str):
         raise LineError('expected "frame", "frame_b64", "event", or an event object with a "type"')
     return ParsedLine(t_ns, direction_of(obj["type"]), _text(_compact(obj)))
+
+
+def _decode_json(line: str) -> object:
+    try:
+        return msgspec.json.decode(line)
+    except UNPARSABLE:
+        pass
+    # msgspec's messages are terse ("Input data was truncated" for a lone surrogate);
+    # the standard parser says where the problem is, and admits lone surrogates so that
+    # the frame check below can name them.
+    try:
+        return json.loads(line, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    except ValueError as exc:
+        raise LineError(f"not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise LineError("JSON nested too deeply to read") from exc
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _time(value: object) -> int | None:
@@ -126,7 +157,7 @@ def _type_of(frame: str | bytes) -> str | None:
         return None
     try:
         obj = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return None
     kind = obj.get("type") if isinstance(obj, dict) else None
     return kind if isinstance(kind, str) else None

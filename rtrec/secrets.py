@@ -125,12 +125,19 @@ def request_secrets(
     return frozenset(s for s in found if len(s) >= 8)
 
 
-def scrub_frame(frame: str, known: Collection[str] = ()) -> str | None:
-    """The frame with secrets replaced, or None when it holds none."""
-    hits = [s for s in known if s in frame]
-    if not hits and not _may_hold_secret(frame):
-        return None
+def scrub_frame(
+    frame: str, known: Collection[str] = (), patterns: Collection[re.Pattern[str]] = ()
+) -> str | None:
+    """The frame with secrets (and matches of the user's --redact patterns) replaced.
+
+    None when there was nothing to replace.
+    """
     scrubbed = frame
+    for pattern in patterns:
+        scrubbed = pattern.sub(REDACTED, scrubbed)
+    hits = [s for s in known if s in scrubbed]
+    if not hits and not _may_hold_secret(scrubbed):
+        return None if scrubbed == frame else scrubbed
     for secret in hits:
         scrubbed = scrubbed.replace(secret, REDACTED)
     scrubbed = _KEY_SHAPES.sub(REDACTED, scrubbed)
@@ -145,7 +152,7 @@ def scrub_frame(frame: str, known: Collection[str] = ()) -> str | None:
 def _structured_secrets(frame: str) -> list[str]:
     try:
         data = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return []
     found: list[str] = []
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import signal
 import sys
 
@@ -10,10 +12,13 @@ import click
 
 from rtrec.aio import loop_name, run
 from rtrec.cli.options import db_option
-from rtrec.errors import ConfigError
+from rtrec.errors import ConfigError, RtrecError
+from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM
+from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
+from rtrec.store.writer import DEFAULT_MAX_PENDING_BYTES
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -35,6 +40,16 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise ConfigError(f"bad --redact {pattern!r}: {exc}") from exc
+    return tuple(compiled)
+
+
 @click.command()
 @db_option
 @click.option(
@@ -53,15 +68,88 @@ def parse_listen(value: str) -> tuple[str, int]:
     show_default=True,
     help="Largest frame accepted from either side, in MiB.",
 )
-def record(db_path: str, listen: str, upstream: str, max_frame_mib: int) -> None:
+@click.option(
+    "--auth-token",
+    envvar="RTREC_AUTH_TOKEN",
+    help="Serve only clients presenting this token (X-Rtrec-Auth header or rtrec_token "
+    "query parameter). Needed to listen beyond loopback. Env RTREC_AUTH_TOKEN.",
+)
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="Listen beyond loopback without a token (anyone who can connect can use it).",
+)
+@click.option(
+    "--api-key-env",
+    metavar="NAME",
+    help="Add the upstream key from environment variable NAME, so clients (browsers) "
+    "never hold it; it replaces any key the client sends.",
+)
+@click.option(
+    "--redact",
+    "redact_patterns",
+    multiple=True,
+    metavar="REGEX",
+    help="Replace matches with [redacted] in frames before they are written (repeatable).",
+)
+@click.option(
+    "--buffer-mib",
+    type=click.IntRange(1, 65536),
+    default=DEFAULT_MAX_PENDING_BYTES // 2**20,
+    show_default=True,
+    help="Events held in memory while the database refuses writes, before spilling.",
+)
+@click.option(
+    "--spill-max-mib",
+    type=click.IntRange(1, 1024 * 1024),
+    default=DEFAULT_SPILL_MAX_BYTES // 2**20,
+    show_default=True,
+    help="Largest spill file (next to the database) before events are dropped, loudly.",
+)
+@click.option(
+    "--spill-reserve-mib",
+    type=click.IntRange(0, 1024 * 1024),
+    default=DEFAULT_SPILL_RESERVE_BYTES // 2**20,
+    show_default=True,
+    help="Disk space claimed for the spill file at start, so a full disk still has room.",
+)
+def record(
+    db_path: str,
+    listen: str,
+    upstream: str,
+    max_frame_mib: int,
+    auth_token: str | None,
+    insecure_no_auth: bool,
+    api_key_env: str | None,
+    redact_patterns: tuple[str, ...],
+    buffer_mib: int,
+    spill_max_mib: int,
+    spill_reserve_mib: int,
+) -> None:
     """Relay Realtime sessions to the upstream server and record every frame.
 
     Point a client at ws://HOST:PORT/v1/realtime?model=… instead of the API; it keeps
     its own credentials, which are forwarded and never recorded.
     """
     host, port = parse_listen(listen)
+    access = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
+    upstream_key = None
+    if api_key_env is not None:
+        upstream_key = os.environ.get(api_key_env)
+        if not upstream_key:
+            raise ConfigError(f"--api-key-env: environment variable {api_key_env} is not set")
     recorder = Recorder(
-        db_path, upstream=upstream, host=host, port=port, max_frame=max_frame_mib * 1024 * 1024
+        db_path,
+        upstream=upstream,
+        host=host,
+        port=port,
+        max_frame=max_frame_mib * 1024 * 1024,
+        access=access,
+        upstream_key=upstream_key,
+        redact=compile_patterns(redact_patterns),
+        max_pending_bytes=buffer_mib * 2**20,
+        spill_max_bytes=spill_max_mib * 2**20,
+        spill_reserve_bytes=spill_reserve_mib * 2**20,
     )
     run(_record_until_stopped(recorder, upstream))
 
@@ -80,9 +168,21 @@ async def _record_until_stopped(recorder: Recorder, upstream: str) -> None:
     )
     await stop.wait()
     ok = await recorder.stop()
+    writer = recorder.writer
     if not ok:
-        raise ConfigError(f"some events could not be written to {recorder.db_path}")
-    print("rtrec: stopped; every session flushed", file=sys.stderr, flush=True)
+        raise RtrecError(
+            f"stopped; {writer.spill.events_dropped if writer else '?'} events could not be "
+            f"kept, neither in {recorder.db_path} nor in a spill file"
+        )
+    if writer is not None and writer.spill.events_written:
+        print(
+            f"rtrec: stopped; {writer.spill.events_written} events are in {writer.spill.path}: "
+            f"bring them back with: rtrec import {writer.spill.path}",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print("rtrec: stopped; every session flushed", file=sys.stderr, flush=True)
 
 
 COMMANDS = [record]

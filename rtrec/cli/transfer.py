@@ -13,8 +13,9 @@ from rtrec.cli.options import db_option, session_argument
 from rtrec.errors import RtrecError
 from rtrec.jsonl import encode_line
 from rtrec.store.db import open_db
-from rtrec.store.importer import import_jsonl
+from rtrec.store.importer import import_jsonl, is_spill, restore_spill
 from rtrec.store.reader import iter_frames, resolve_session
+from rtrec.store.spill import read_spill_lines
 
 
 @click.command()
@@ -60,20 +61,35 @@ def import_(db_path: str, file: str) -> None:
     """Import a JSONL file (rtrec's format, or bare events) as a new session.
 
     All or nothing: a bad line is reported with its number and nothing is imported.
+    A spill file left by `rtrec record` is restored into the sessions it came from.
     """
     conn = open_db(db_path)
     try:
-        if file == "-":
-            session = import_jsonl(conn, sys.stdin.buffer, source_name="<stdin>")
-        else:
-            with open(file, "rb") as lines:
-                session = import_jsonl(conn, lines, source_name=file)
+        if file != "-" and is_spill(next(read_spill_lines(file), b"")):
+            restored = restore_spill(conn, read_spill_lines(file), source_name=file)
+            click.echo(
+                f"restored {restored.added} events into {len(restored.sessions)} sessions "
+                f"({restored.already_there} were already there)",
+                err=True,
+            )
+            return
+        with _input(file) as lines:
+            session = import_jsonl(conn, lines, source_name="<stdin>" if file == "-" else file)
     finally:
         conn.close()
     click.echo(
         f"imported {session.next_seq} events as session {session.db_id} ({session.uuid})",
         err=True,
     )
+
+
+@contextlib.contextmanager
+def _input(path: str) -> Iterator[Iterator[bytes]]:
+    if path == "-":
+        yield iter(sys.stdin.buffer)
+        return
+    with open(path, "rb") as lines:
+        yield iter(lines)
 
 
 COMMANDS = [export, import_]

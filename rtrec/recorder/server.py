@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import re
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -20,6 +21,13 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from rtrec.recorder.access import (
+    TOKEN_HEADER,
+    TOKEN_QUERY,
+    AccessPolicy,
+    strip_token_from_query,
+    upstream_key_header,
+)
 from rtrec.recorder.relay import relay_session
 from rtrec.recorder.status import StatusBoard
 from rtrec.recorder.upstream import (
@@ -46,6 +54,10 @@ class RelayConfig:
     max_frame: int = DEFAULT_MAX_FRAME
     open_timeout: float = 10.0
     source: str = "record"
+    access: AccessPolicy = field(default_factory=AccessPolicy)
+    # A key the relay adds itself (--api-key-env), so clients never hold it.
+    upstream_key: str | None = field(default=None, repr=False)
+    redact: tuple[re.Pattern[str], ...] = ()
 
 
 class RelayServer:
@@ -99,9 +111,30 @@ class RelayServer:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         path, _, query = request.path.partition("?")
+        host, port = connection.remote_address[:2]
+        if not self.config.access.allows(request.headers.get(TOKEN_HEADER), query):
+            self.status.note(f"refused a client from {host}:{port}: missing or wrong relay token")
+            return connection.respond(
+                401,
+                f"rtrec: this relay needs its token ({TOKEN_HEADER} header "
+                f"or {TOKEN_QUERY} query parameter)\n",
+            )
+        query = strip_token_from_query(query)
+        upstream_path = f"{path}?{query}" if query else path
         raw_headers = list(request.headers.raw_items())
         offered = offered_subprotocols(request.headers)
-        host, port = connection.remote_address[:2]
+        secrets = request_secrets(raw_headers, offered, query)
+        headers_out = forwarded_headers(raw_headers)
+        if self.config.upstream_key is not None:
+            secrets |= {self.config.upstream_key}
+            headers_out = [
+                (name, value)
+                for name, value in headers_out
+                if name.lower() not in ("authorization", "api-key")
+            ]
+            headers_out.append(
+                upstream_key_header(self.config.upstream.origin, self.config.upstream_key)
+            )
         session = LiveSession(
             source=self.config.source,
             upstream=self.config.upstream.origin + self.config.upstream.prefix,
@@ -110,14 +143,15 @@ class RelayServer:
             model=model_from_query(query),
             client_addr=f"{host}:{port}",
             request_headers=redact_headers(raw_headers),
-            secrets=request_secrets(raw_headers, offered, query),
+            secrets=secrets,
+            redact=self.config.redact,
         )
         self.writer.open_session(session)
         try:
             upstream = await open_upstream(
                 self.config.upstream,
-                request.path,
-                forwarded_headers(raw_headers),
+                upstream_path,
+                headers_out,
                 offered,
                 compression=client_wants_compression(request.headers),
                 max_size=self.config.max_frame,

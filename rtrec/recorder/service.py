@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from types import TracebackType
 from typing import TextIO
 
 from rtrec.errors import ConfigError
+from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.server import DEFAULT_MAX_FRAME, RelayConfig, RelayServer
 from rtrec.recorder.status import StatusBoard
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM, UpstreamTarget
 from rtrec.store.db import open_db
 from rtrec.store.liveness import RecorderLock
-from rtrec.store.writer import DEFAULT_FLUSH_INTERVAL, EventWriter
+from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
+from rtrec.store.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_PENDING_BYTES, EventWriter
 
 
 class Recorder:
@@ -34,6 +37,12 @@ class Recorder:
         source: str = "record",
         status_stream: TextIO | None = None,
         live_status: bool | None = None,
+        access: AccessPolicy | None = None,
+        upstream_key: str | None = None,
+        redact: tuple[re.Pattern[str], ...] = (),
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
+        spill_max_bytes: int = DEFAULT_SPILL_MAX_BYTES,
+        spill_reserve_bytes: int = DEFAULT_SPILL_RESERVE_BYTES,
     ) -> None:
         self.db_path = db_path
         self.config = RelayConfig(
@@ -42,8 +51,14 @@ class Recorder:
             port=port,
             max_frame=max_frame,
             source=source,
+            access=access or AccessPolicy(),
+            upstream_key=upstream_key,
+            redact=redact,
         )
         self.flush_interval = flush_interval
+        self.max_pending_bytes = max_pending_bytes
+        self.spill_max_bytes = spill_max_bytes
+        self.spill_reserve_bytes = spill_reserve_bytes
         self.status = StatusBoard(status_stream or sys.stderr, live=live_status)
         self._lock: RecorderLock | None = None
         self.writer: EventWriter | None = None
@@ -61,6 +76,9 @@ class Recorder:
             self.db_path,
             recorder_id=self._lock.recorder_id,
             flush_interval=self.flush_interval,
+            max_pending_bytes=self.max_pending_bytes,
+            spill_max_bytes=self.spill_max_bytes,
+            spill_reserve_bytes=self.spill_reserve_bytes,
             warn=self.status.note,
         )
         await self.writer.start()

@@ -16,6 +16,7 @@ import json
 import secrets
 import string
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,9 @@ class SimOptions:
     delta_ms: tuple[int, ...] = (40, 120, 200, 200, 160)
     user_lines: tuple[str, ...] = DEFAULT_USER_LINES
     rate_limits: bool = True
+    # When set, every frame received and sent is appended as (direction, frame): tests
+    # compare it with what the relay recorded.
+    frame_log: list[tuple[str, str | bytes]] | None = None
 
 
 def _decode_audio(data: bytes, fmt: AudioFormat) -> np.ndarray:
@@ -110,7 +114,10 @@ class SimConnection:
             out = to_beta(out)
             if out is None:
                 return
-        await self.ws.send(json.dumps(out, separators=(",", ":"), ensure_ascii=False))
+        frame = json.dumps(out, separators=(",", ":"), ensure_ascii=False)
+        if self.options.frame_log is not None:
+            self.options.frame_log.append(("server", frame))
+        await self.ws.send(frame)
 
     async def error(
         self, message: str, *, code: str | None, event_id: str | None, param: str | None = None
@@ -132,8 +139,8 @@ class SimConnection:
         render = self.config.render_beta if self.beta else self.config.render_ga
         return render(self.session_id, self.expires_at)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(_until_closed(coro))
+    def _spawn(self, part: Callable[..., Awaitable[None]], *args: Any) -> None:
+        task = asyncio.get_running_loop().create_task(_until_closed(part, *args))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -157,6 +164,8 @@ class SimConnection:
         await self.send({"type": "session.created", "session": self.session_object()})
         try:
             async for message in self.ws:
+                if self.options.frame_log is not None:
+                    self.options.frame_log.append(("client", message))
                 await self.dispatch(message)
         except ConnectionClosed:
             pass
@@ -427,7 +436,7 @@ class SimConnection:
         # The dialogue hears the line now; the transcript events follow, as on the real API.
         item["content"][0]["transcript"] = line
         if self.config.transcription:
-            self._spawn(self.transcribe(item_id, line))
+            self._spawn(self.transcribe, item_id, line)
 
     async def transcribe(self, item_id: str, line: str) -> None:
         await asyncio.sleep(0.005)
@@ -471,7 +480,7 @@ class SimConnection:
     async def start_response(self, params: dict[str, Any]) -> None:
         response_id = new_id("resp_")
         task = asyncio.get_running_loop().create_task(
-            _until_closed(self.respond(response_id, params))
+            _until_closed(self.respond, response_id, params)
         )
         self.response = ActiveResponse(response_id, task)
 
@@ -794,10 +803,13 @@ class SimConnection:
         }
 
 
-async def _until_closed(coro: Any) -> None:
-    """Run a background part of the session; a closed connection simply ends it."""
+async def _until_closed(part: Callable[..., Awaitable[None]], *args: Any) -> None:
+    """Run a background part of the session; a closed connection simply ends it.
+
+    The coroutine is made here, so a task cancelled before it starts leaves none behind.
+    """
     with contextlib.suppress(ConnectionClosed):
-        await coro
+        await part(*args)
 
 
 def _words(text: str) -> list[str]:

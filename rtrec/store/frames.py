@@ -11,13 +11,15 @@ Pure: no I/O.
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Union
 
 import msgspec
 
-from rtrec.events import AUDIO_FIELD, Envelope, decode_envelope
+from rtrec.events import AUDIO_FIELD, UNPARSABLE, Envelope, decode_envelope
+from rtrec.secrets import REDACTED as REDACTED_TEXT
 from rtrec.secrets import scrub_frame
 
 BINARY = 1
@@ -74,19 +76,46 @@ _audio_bytes_decoder = msgspec.json.Decoder(Union[_AppendBytes, _DeltaBytes, _Be
 _audio_text_decoder = msgspec.json.Decoder(Union[_AppendText, _DeltaText, _BetaDeltaText])  # noqa: UP007
 
 
-def encode_frame(frame: str | bytes, secrets: Collection[str] = ()) -> EncodedFrame:
-    """The row columns for one frame; never raises on any input."""
+def encode_frame(
+    frame: str | bytes,
+    secrets: Collection[str] = (),
+    patterns: Collection[re.Pattern[str]] = (),
+) -> EncodedFrame:
+    """The row columns for one frame; never raises on any input.
+
+    `secrets` are values to scrub wherever they appear, `patterns` the user's --redact
+    regular expressions; a frame they change is stored changed and flagged REDACTED.
+    """
     if isinstance(frame, bytes):
         return EncodedFrame(None, None, None, None, BINARY, frame)
-    compact = _compact_audio(frame, secrets)
-    if compact is not None:
-        return compact
+    try:
+        return _encode_text(frame, secrets, patterns)
+    except Exception:  # a frame must be kept, whatever it holds
+        # Last resort for input no parser here can take: keep it whole, secrets scrubbed
+        # by plain text replacement.
+        scrubbed = frame
+        for secret in secrets:
+            scrubbed = scrubbed.replace(secret, REDACTED_TEXT)
+        for pattern in patterns:
+            scrubbed = pattern.sub(REDACTED_TEXT, scrubbed)
+        flags = NOT_JSON | (REDACTED if scrubbed != frame else 0)
+        return EncodedFrame(None, None, None, None, flags, scrubbed)
+
+
+def _encode_text(
+    frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
+) -> EncodedFrame:
+    leading = _leading_type(frame)
+    if leading is None or leading in AUDIO_FIELD:
+        compact = _compact_audio(frame, secrets, patterns)
+        if compact is not None:
+            return compact
     envelope = decode_envelope(frame)
     flags = 0
     if envelope is None:
         envelope = Envelope()
         flags |= NOT_JSON
-    scrubbed = scrub_frame(frame, secrets)
+    scrubbed = scrub_frame(frame, secrets, patterns)
     if scrubbed is not None:
         frame = scrubbed
         flags |= REDACTED
@@ -100,10 +129,25 @@ def encode_frame(frame: str | bytes, secrets: Collection[str] = ()) -> EncodedFr
     )
 
 
-def _compact_audio(frame: str, secrets: Collection[str]) -> EncodedFrame | None:
+def _leading_type(frame: str) -> str | None:
+    """The type of a frame that starts with it, as servers and most clients write them.
+
+    It spares other frames a failed tagged-union decode; None means "look closer".
+    """
+    for prefix in ('{"type":"', '{"type": "'):
+        if frame.startswith(prefix):
+            end = frame.find('"', len(prefix))
+            if end > 0:
+                return frame[len(prefix) : end]
+    return None
+
+
+def _compact_audio(
+    frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
+) -> EncodedFrame | None:
     try:
         event = _audio_bytes_decoder.decode(frame)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, *UNPARSABLE):
         return None  # not an audio event, or its base64 is invalid: keep the frame whole
     if isinstance(event, _AppendBytes):
         audio, event_type, key = event.audio, "input_audio_buffer.append", '"audio"'
@@ -134,11 +178,11 @@ def _compact_audio(frame: str, secrets: Collection[str]) -> EncodedFrame | None:
     # The emptied string must be the field msgspec decoded, not a nested or repeated key.
     try:
         check = _audio_text_decoder.decode(stripped)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, *UNPARSABLE):
         return None
     if (check.audio if isinstance(check, _AppendText) else check.delta) != "":
         return None
-    if scrub_frame(stripped, secrets) is not None:
+    if scrub_frame(stripped, secrets, patterns) is not None:
         return None  # rare: let the whole-frame path redact it
     return EncodedFrame(event_type, event.event_id, item_id, response_id, 0, stripped, audio, start)
 

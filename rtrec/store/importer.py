@@ -1,14 +1,20 @@
-"""`rtrec import`: a JSONL file becomes one session, in one transaction or not at all."""
+"""`rtrec import`: a JSONL file becomes a session, in one transaction or not at all.
+
+A spill file (written when the database refused writes during a recording) is
+recognised by its first line and restored into the sessions it came from instead.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from rtrec.errors import ImportFormatError
-from rtrec.jsonl import BARE_EVENT_SPACING_NS, LineError, parse_line
+from rtrec.jsonl import BARE_EVENT_SPACING_NS, LineError, decode_object, parse_line, parse_object
 from rtrec.store.db import transaction
-from rtrec.store.session import INSERT_SESSION, UPDATE_SESSION, LiveSession
+from rtrec.store.frames import REDACTED, encode_frame
+from rtrec.store.session import INSERT_SESSION, SESSION_COLUMNS, UPDATE_SESSION, LiveSession
 from rtrec.store.writer import INSERT_EVENT, PendingEvent, event_rows
 
 
@@ -48,3 +54,123 @@ def import_jsonl(
         session.end("imported", session.started_ns + last_t_ns)
         conn.execute(UPDATE_SESSION, session.update_values())
     return session
+
+
+@dataclass
+class SpillRestore:
+    sessions: list[str] = field(default_factory=list)  # uuids touched
+    added: int = 0
+    already_there: int = 0
+
+
+_END_COLUMNS = (
+    "ended_at",
+    "ended_ns",
+    "end_reason",
+    "client_close_code",
+    "client_close_reason",
+    "upstream_close_code",
+    "upstream_close_reason",
+    "error",
+)
+_INSERT_OR_IGNORE_EVENT = INSERT_EVENT.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+_RESTORE_BATCH = 1000
+
+
+def is_spill(first_line: str | bytes) -> bool:
+    try:
+        obj = decode_object(first_line)
+    except LineError:
+        return False
+    return obj is not None and ("spill_session" in obj or ("session" in obj and "seq" in obj))
+
+
+def restore_spill(
+    conn: sqlite3.Connection, lines: Iterable[str | bytes], *, source_name: str
+) -> SpillRestore:
+    """Bring a spill file's events back into their sessions; one transaction, idempotent."""
+    result = SpillRestore()
+    ids: dict[str, int] = {}
+    rows: list[tuple[object, ...]] = []
+
+    def write_rows() -> None:
+        if rows:
+            before = conn.total_changes
+            conn.executemany(_INSERT_OR_IGNORE_EVENT, rows)
+            added = conn.total_changes - before
+            result.added += added
+            result.already_there += len(rows) - added
+            rows.clear()
+
+    with transaction(conn):
+        for line_no, line in enumerate(lines, start=1):
+            try:
+                obj = decode_object(line)
+                if obj is None:
+                    continue
+                if "spill_session" in obj:
+                    write_rows()
+                    uuid, session_id = _restore_session(conn, obj["spill_session"])
+                    ids[uuid] = session_id
+                    if uuid not in result.sessions:
+                        result.sessions.append(uuid)
+                    continue
+                rows.append(_restore_event(conn, obj, ids))
+            except LineError as exc:
+                raise ImportFormatError(source_name, line_no, str(exc)) from exc
+            if len(rows) >= _RESTORE_BATCH:
+                write_rows()
+        write_rows()
+    return result
+
+
+def _restore_session(conn: sqlite3.Connection, meta: object) -> tuple[str, int]:
+    if not isinstance(meta, dict) or not isinstance(meta.get("uuid"), str):
+        raise LineError('"spill_session" must be an object with a "uuid"')
+    uuid = meta["uuid"]
+    row = conn.execute("SELECT id FROM session WHERE uuid = ?", (uuid,)).fetchone()
+    if row is None:
+        values = [None if name == "recorder" else meta.get(name) for name in SESSION_COLUMNS]
+        return uuid, int(conn.execute(INSERT_SESSION, values).lastrowid)  # type: ignore[arg-type]
+    if meta.get("end_reason") is not None:
+        # The spill knows how the session really ended; "interrupted" was only a guess.
+        assignments = ", ".join(f"{name} = ?" for name in _END_COLUMNS)
+        conn.execute(
+            f"UPDATE session SET {assignments}, recorder = NULL "
+            "WHERE id = ? AND (end_reason IS NULL OR end_reason = 'interrupted')",
+            [meta.get(name) for name in _END_COLUMNS] + [row[0]],
+        )
+    return uuid, int(row[0])
+
+
+def _restore_event(
+    conn: sqlite3.Connection, obj: dict[str, object], ids: dict[str, int]
+) -> tuple[object, ...]:
+    uuid, seq, wall_ns = obj.get("session"), obj.get("seq"), obj.get("wall_ns")
+    if not isinstance(uuid, str) or not isinstance(seq, int) or not isinstance(wall_ns, int):
+        raise LineError('a spilled event needs "session" (uuid), "seq" and "wall_ns"')
+    if uuid not in ids:
+        row = conn.execute("SELECT id FROM session WHERE uuid = ?", (uuid,)).fetchone()
+        if row is None:
+            raise LineError(f"session {uuid} is neither in the database nor described above")
+        ids[uuid] = int(row[0])
+    parsed = parse_object(obj)
+    if parsed.t_ns is None:
+        raise LineError('a spilled event needs "t"')
+    enc = encode_frame(parsed.frame)
+    flags = enc.flags | (REDACTED if obj.get("redacted") is True else 0)
+    return (
+        ids[uuid],
+        seq,
+        parsed.t_ns,
+        wall_ns,
+        parsed.direction,
+        enc.type,
+        enc.event_id,
+        enc.item_id,
+        enc.response_id,
+        flags,
+        enc.frame,
+        enc.audio,
+        enc.audio_at,
+    )

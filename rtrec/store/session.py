@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid as uuid_module
 from dataclasses import dataclass, field
@@ -62,8 +63,9 @@ UPDATE_SESSION = (
 class LiveSession:
     """Metadata (already free of secrets) plus what the relay and status line track.
 
-    `secrets` holds the credential values the client presented, so the writer can
-    scrub them from frames; it is never written anywhere.
+    `secrets` holds the credential values the client presented (and the relay's own
+    upstream key), so the writer can scrub them from frames; it is never written
+    anywhere.  `redact` holds the user's --redact patterns.
     """
 
     source: str
@@ -90,6 +92,7 @@ class LiveSession:
     recorder: str | None = None
     parent_id: int | None = None
     secrets: frozenset[str] = frozenset()
+    redact: tuple[re.Pattern[str], ...] = ()
     # Set by the writer once the row exists.
     db_id: int | None = None
     next_seq: int = 0

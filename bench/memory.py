@@ -1,0 +1,107 @@
+"""Memory: peak RSS of `rtrec record` while hours of audio-session events pour through it.
+
+A client streams 100 ms audio appends through `rtrec record` to an echo upstream that
+answers each with an audio delta of the same size (both directions, as fast as the
+relay takes them, a bounded window in flight), and the relay's RSS is sampled as the
+hours of audio go by.  Flat means the relay holds a bounded amount whatever the
+length: frames go to disk, not to RAM.  Baseline: the bare relay's RSS in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import tempfile
+import time
+
+from websockets.asyncio.client import connect
+
+from bench.common import Result
+from bench.relay import Peer, start_bare, start_echo, start_rtrec
+
+NAME = "memory"
+DESCRIPTION = "rtrec record RSS while hours of audio events pass (1, 5, 10 h)"
+
+CHUNK_MS = 100
+WINDOW = 32  # frames in flight
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} for {pid}")
+
+
+async def pump(url: str, hours: list[float], pid: int) -> dict[float, float]:
+    """Stream audio until each mark in `hours` is reached; RSS (MiB) at each mark."""
+    audio = base64.b64encode(os.urandom(CHUNK_MS * 48)).decode()
+    frame = '{"type":"input_audio_buffer.append","audio":"' + audio + '"}'
+    per_hour = 3600 * 1000 // CHUNK_MS
+    marks = sorted(hours)
+    samples: dict[float, float] = {}
+    async with connect(url + "/v1/realtime", max_size=None, compression=None) as ws:
+        window = asyncio.Semaphore(WINDOW)
+        total = int(marks[-1] * per_hour)
+
+        async def reader() -> None:
+            for _ in range(total):
+                await ws.recv()
+                window.release()
+
+        read_task = asyncio.create_task(reader())
+        for n in range(1, total + 1):
+            await window.acquire()
+            await ws.send(frame)
+            if marks and n >= marks[0] * per_hour:
+                samples[marks.pop(0)] = rss_mib(pid)
+        await read_task
+    return samples
+
+
+def run(quick: bool) -> list[Result]:
+    hours = [0.25, 0.5, 1.0] if quick else [1.0, 5.0, 10.0]
+    workdir = tempfile.mkdtemp(prefix="rtrec-bench-memory-")
+    echo = start_echo()
+    peers: list[Peer] = []
+    try:
+        bare = start_bare(echo.url, "uvloop")
+        rtrec = start_rtrec(echo.url, "uvloop", workdir)
+        peers += [bare, rtrec]
+        start = time.monotonic()
+        rtrec_rss = asyncio.run(pump(rtrec.url, hours, rtrec.process.pid))
+        elapsed = time.monotonic() - start
+        bare_rss = asyncio.run(pump(bare.url, hours[:1], bare.process.pid))
+        peak = rss_mib(rtrec.process.pid, "VmHWM")
+        db_mb = os.path.getsize(rtrec.db_path or "") / 1e6 if rtrec.db_path else 0
+        results = [
+            Result(
+                NAME,
+                f"rtrec record RSS after {h:g} h of audio",
+                rss,
+                "MiB",
+                baseline=bare_rss[hours[0]],
+                baseline_name=f"bare relay after {hours[0]:g} h",
+            )
+            for h, rss in sorted(rtrec_rss.items())
+        ]
+        growth = rtrec_rss[hours[-1]] - rtrec_rss[hours[0]]
+        results.append(
+            Result(
+                NAME,
+                f"RSS growth {hours[0]:g} h → {hours[-1]:g} h",
+                growth,
+                "MiB",
+                target="flat (< 32 MiB)",
+                met=growth < 32,
+                note=f"peak RSS {peak:.0f} MiB; {hours[-1]:g} h of audio both ways in "
+                f"{elapsed:.0f} s; database {db_mb:,.0f} MB",
+            )
+        )
+        return results
+    finally:
+        for peer in peers:
+            peer.stop()
+        echo.stop()

@@ -1,0 +1,342 @@
+"""Relay cost: rtrec's recording hop against a direct connection and a bare relay.
+
+All on loopback, each server in its own process (as in production, the relay does not
+share a loop with its peers): an echo upstream (bench/peers.py), and in front of it
+nothing (direct), the bare two-pump relay, or `rtrec record`, each on asyncio and on
+uvloop.  Configurations are measured in interleaved rounds so that noise from this
+shared machine falls on all of them alike; figures are medians over rounds.
+
+- latency: round trip of small frames, one at a time; the relay's added latency is
+  (config − direct);
+- throughput: 6 KB audio frames pipelined through the round trip;
+- load: concurrent realistic sessions (appends every 20–100 ms, audio echoed back as
+  deltas): round-trip p99, relay CPU, and every frame recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from bench.common import Result
+
+NAME = "relay"
+DESCRIPTION = "relay hop latency/throughput/load vs direct and a bare relay (loopback)"
+
+ROOT = Path(__file__).resolve().parents[1]
+AUDIO_6KB = base64.b64encode(os.urandom(4800)).decode()
+
+
+@dataclass
+class Peer:
+    process: subprocess.Popen[bytes]
+    url: str
+    db_path: str | None = None
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _spawn(
+    args: list[str], env: dict[str, str] | None = None, port_from_stderr: bool = False
+) -> Peer:
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    stream = process.stderr if port_from_stderr else process.stdout
+    assert stream is not None
+    line = stream.readline().decode()
+    if port_from_stderr:
+        url = line.split("relaying ", 1)[1].split()[0]
+    else:
+        url = f"ws://127.0.0.1:{int(line)}"
+    return Peer(process, url)
+
+
+def start_echo() -> Peer:
+    return _spawn(["-m", "bench.peers", "echo", "--loop", "asyncio"])
+
+
+def start_bare(upstream: str, loop: str) -> Peer:
+    return _spawn(["-m", "bench.peers", "relay", "--upstream", upstream, "--loop", loop])
+
+
+def start_rtrec(upstream: str, loop: str, workdir: str) -> Peer:
+    db_path = os.path.join(workdir, f"relay-{loop}-{time.monotonic_ns()}.db")
+    peer = _spawn(
+        [
+            "-m",
+            "rtrec",
+            "record",
+            "--db",
+            db_path,
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            upstream,
+        ],
+        env={"RTREC_LOOP": loop},
+        port_from_stderr=True,
+    )
+    peer.db_path = db_path
+    return peer
+
+
+# -- measurements (client side, in this process) ----------------------------------------
+
+
+async def rtt_small(url: str, count: int) -> list[float]:
+    """Round trips of small frames, one at a time, in microseconds."""
+    times = []
+    async with connect(url + "/v1/realtime", compression=None) as ws:
+        for i in range(count + 50):
+            frame = f'{{"type":"response.create","event_id":"e{i}"}}'
+            start = time.perf_counter_ns()
+            await ws.send(frame)
+            await ws.recv()
+            if i >= 50:  # warm-up
+                times.append((time.perf_counter_ns() - start) / 1000)
+    return times
+
+
+async def throughput(url: str, count: int) -> float:
+    """6 KB audio frames per second through the round trip, pipelined."""
+    frame = '{"type":"input_audio_buffer.append","audio":"' + AUDIO_6KB + '"}'
+    async with connect(url + "/v1/realtime", compression=None, max_size=None) as ws:
+
+        async def sender() -> None:
+            for _ in range(count):
+                await ws.send(frame)
+
+        start = time.perf_counter()
+        task = asyncio.create_task(sender())
+        for _ in range(count):
+            await ws.recv()
+        await task
+        return count / (time.perf_counter() - start)
+
+
+async def load(url: str, sessions: int, seconds: float) -> tuple[list[float], int]:
+    """Concurrent sessions streaming audio like a call; round trips (µs) and frames sent."""
+    latencies: list[float] = []
+    sent = 0
+    deadline = time.monotonic() + seconds
+
+    async def one(index: int) -> None:
+        nonlocal sent
+        rng = random.Random(index)
+        pending: dict[str, int] = {}
+        async with connect(url + "/v1/realtime", compression=None, max_size=None) as ws:
+
+            async def reader() -> None:
+                async for message in ws:
+                    at = time.perf_counter_ns()
+                    marker = message[-30:]
+                    event_id = marker[marker.index('"event_id":"') + 12 : -2]
+                    latencies.append((at - pending.pop(event_id)) / 1000)
+
+            read_task = asyncio.create_task(reader())
+            await asyncio.sleep(rng.uniform(0, 0.1))
+            n = 0
+            while time.monotonic() < deadline:
+                ms = rng.randint(20, 100)
+                audio = AUDIO_6KB[: ms * 48 * 4 // 3 // 4 * 4]
+                event_id = f"s{index}n{n}"
+                n += 1
+                pending[event_id] = time.perf_counter_ns()
+                await ws.send(
+                    '{"type":"input_audio_buffer.append","audio":"'
+                    + audio
+                    + f'","event_id":"{event_id}"}}'
+                )
+                sent += 1
+                await asyncio.sleep(ms / 1000)
+            while pending:
+                await asyncio.sleep(0.01)
+            read_task.cancel()
+
+    await asyncio.gather(*(one(i) for i in range(sessions)))
+    return latencies, sent
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def recorded_frames(db_path: str) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("SELECT count(*) FROM event").fetchone()[0]
+
+
+# -- the run -----------------------------------------------------------------------------
+
+CONFIGS = ("direct", "bare/asyncio", "bare/uvloop", "rtrec/asyncio", "rtrec/uvloop")
+
+
+def run(quick: bool) -> list[Result]:
+    rounds = 2 if quick else 5
+    small_count = 300 if quick else 1500
+    tp_count = 1000 if quick else 5000
+    load_sessions = 50 if quick else 200
+    load_seconds = 5.0 if quick else 30.0
+
+    workdir = tempfile.mkdtemp(prefix="rtrec-bench-relay-")
+    echo = start_echo()
+    peers: dict[str, Peer | None] = {"direct": None}
+    try:
+        peers["bare/asyncio"] = start_bare(echo.url, "asyncio")
+        peers["bare/uvloop"] = start_bare(echo.url, "uvloop")
+        peers["rtrec/asyncio"] = start_rtrec(echo.url, "asyncio", workdir)
+        peers["rtrec/uvloop"] = start_rtrec(echo.url, "uvloop", workdir)
+
+        def url_of(config: str) -> str:
+            peer = peers[config]
+            return echo.url if peer is None else peer.url
+
+        p50: dict[str, list[float]] = {c: [] for c in CONFIGS}
+        p99: dict[str, list[float]] = {c: [] for c in CONFIGS}
+        tput: dict[str, list[float]] = {c: [] for c in CONFIGS}
+        for _ in range(rounds):
+            order = list(CONFIGS)
+            random.shuffle(order)
+            for config in order:
+                times = asyncio.run(rtt_small(url_of(config), small_count))
+                p50[config].append(statistics.median(times))
+                p99[config].append(percentile(times, 99))
+                tput[config].append(asyncio.run(throughput(url_of(config), tp_count)))
+
+        med = {c: statistics.median(p50[c]) for c in CONFIGS}
+        med99 = {c: statistics.median(p99[c]) for c in CONFIGS}
+        medtp = {c: statistics.median(tput[c]) for c in CONFIGS}
+        added = {c: med[c] - med["direct"] for c in CONFIGS}
+        added99 = {c: med99[c] - med99["direct"] for c in CONFIGS}
+
+        results: list[Result] = []
+        for c in CONFIGS:
+            results.append(Result(NAME, f"round trip p50 {c}", med[c], "µs"))
+        for c in CONFIGS:
+            results.append(Result(NAME, f"round trip p99 {c}", med99[c], "µs"))
+        for loop in ("asyncio", "uvloop"):
+            results.append(
+                Result(
+                    NAME,
+                    f"added latency p50 rtrec/{loop}",
+                    added[f"rtrec/{loop}"],
+                    "µs",
+                    baseline=added[f"bare/{loop}"],
+                    baseline_name=f"bare/{loop}",
+                    target="<= 1.3x",
+                    met=added[f"rtrec/{loop}"] <= 1.3 * added[f"bare/{loop}"],
+                )
+            )
+            results.append(
+                Result(
+                    NAME,
+                    f"added latency p99 rtrec/{loop}",
+                    added99[f"rtrec/{loop}"],
+                    "µs",
+                    baseline=added99[f"bare/{loop}"],
+                    baseline_name=f"bare/{loop}",
+                )
+            )
+        results.append(
+            Result(
+                NAME,
+                "added latency p50 rtrec/uvloop vs bare/asyncio",
+                added["rtrec/uvloop"],
+                "µs",
+                baseline=added["bare/asyncio"],
+                baseline_name="bare/asyncio",
+                target="<= 1.0x",
+                met=added["rtrec/uvloop"] <= added["bare/asyncio"],
+            )
+        )
+        for c in CONFIGS:
+            baseline = medtp["bare/" + c.split("/")[1]] if c.startswith("rtrec") else None
+            results.append(
+                Result(
+                    NAME,
+                    f"6KB frames/s {c}",
+                    medtp[c],
+                    "frames/s",
+                    baseline=baseline,
+                    baseline_name="bare, same loop" if baseline else "",
+                    target=">= 0.8x" if baseline else "",
+                    met=(medtp[c] >= 0.8 * baseline) if baseline else None,
+                )
+            )
+
+        # Concurrent realistic sessions: each relay on its own, one after the other.
+        load_p99: dict[str, float] = {}
+        for config in ("direct", "bare/uvloop", "rtrec/uvloop", "bare/asyncio", "rtrec/asyncio"):
+            peer = peers[config]
+            cpu_before = peer.cpu_seconds() if peer else 0.0
+            before = recorded_frames(peer.db_path) if peer and peer.db_path else 0
+            start = time.monotonic()
+            latencies, sent = asyncio.run(load(url_of(config), load_sessions, load_seconds))
+            elapsed = time.monotonic() - start
+            load_p99[config] = percentile(latencies, 99)
+            note = f"{load_sessions} sessions, {load_seconds:.0f} s, {sent} appends"
+            cpu = (peer.cpu_seconds() - cpu_before) / elapsed * 100 if peer else None
+            if cpu is not None:
+                note += f", relay CPU {cpu:.0f}%"
+            if peer is not None and peer.db_path:
+                time.sleep(0.5)  # the writer flushes at least every 100 ms
+                recorded = recorded_frames(peer.db_path) - before
+                note += f", recorded {recorded}/{2 * sent} frames"
+                results.append(
+                    Result(
+                        NAME,
+                        f"load: frames recorded {config}",
+                        recorded,
+                        "frames",
+                        baseline=2 * sent,
+                        baseline_name="frames sent",
+                        target="= 1.0x",
+                        met=recorded == 2 * sent,
+                    )
+                )
+            results.append(
+                Result(
+                    NAME,
+                    f"load: round trip p99 {config}",
+                    load_p99[config],
+                    "µs",
+                    baseline=load_p99["direct"] if config != "direct" else None,
+                    baseline_name="direct" if config != "direct" else "",
+                    note=note,
+                )
+            )
+        return results
+    finally:
+        for peer in peers.values():
+            if peer is not None:
+                peer.stop()
+        echo.stop()

@@ -1,0 +1,166 @@
+"""The spill file: where events go when the database cannot take them.
+
+When the database refuses writes for long enough that the in-memory buffer fills
+(disk full, file locked by another writer), or the database file is removed, the
+writer appends pending events here instead: `<db>-spill-<recorder id>.jsonl`, next to
+the database, owner-only, bounded in size.  `rtrec import` brings them back into the
+sessions they belong to (by session uuid and sequence number, skipping any already
+there), so nothing is lost.
+
+A full disk would refuse the spill file as well, so its space is reserved when the
+recorder starts (posix_fallocate, where the platform has it) and written in place;
+a clean stop truncates it to what was used, or removes it if nothing was.  After a
+crash the unused reserved tail reads as NUL bytes, where reading stops.
+
+Lines are the JSONL interchange format plus what restoring needs:
+
+    {"spill_session": {...session metadata...}}
+    {"session": "<uuid>", "seq": 12, "t": 1.25, "wall_ns": …, "dir": "client", "frame": "…"}
+
+Frames are written as the log would store them: secrets already scrubbed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import msgspec
+
+from rtrec.jsonl import encode_line
+from rtrec.store.frames import REDACTED, decode_frame, encode_frame
+from rtrec.store.session import SESSION_COLUMNS, LiveSession
+
+DEFAULT_SPILL_MAX_BYTES = 1024 * 1024 * 1024
+DEFAULT_SPILL_RESERVE_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 1 << 20
+
+
+def spill_path(db_path: str, recorder_id: str | None) -> str:
+    return f"{db_path}-spill-{recorder_id or 'writer'}.jsonl"
+
+
+@dataclass
+class SpillResult:
+    written: int
+    dropped: int
+
+
+class SpillFile:
+    """Append-only, bounded; written from a worker thread, one batch at a time."""
+
+    def __init__(self, path: str, max_bytes: int = DEFAULT_SPILL_MAX_BYTES) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.reserved = 0
+        self.events_written = 0
+        self.events_dropped = 0
+        self._described: dict[str, bytes] = {}  # uuid → last metadata line written
+
+    def write(
+        self,
+        events: Iterable[tuple[LiveSession, int, int, int, str, str | bytes]],
+        sessions: Iterable[LiveSession],
+    ) -> SpillResult:
+        lines: list[bytes] = []
+        for session in sessions:
+            lines.extend(self._describe(session))
+        count = 0
+        for session, seq, t_ns, wall_ns, direction, frame in events:
+            lines.extend(self._describe(session))
+            lines.append(_event_line(session, seq, t_ns, wall_ns, direction, frame))
+            count += 1
+        data = b"".join(lines)
+        if not data:
+            return SpillResult(0, 0)
+        if self.size + len(data) > self.max_bytes:
+            self.events_dropped += count
+            return SpillResult(0, count)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            offset = self.size
+            while view:
+                written = os.pwrite(fd, view, offset)
+                view, offset = view[written:], offset + written
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.size += len(data)
+        self.events_written += count
+        return SpillResult(count, 0)
+
+    def reserve(self, nbytes: int) -> str | None:
+        """Claim the space now, while the disk has it; a message if that was not possible."""
+        if nbytes <= 0:
+            return None
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, min(nbytes, self.max_bytes))
+        except (AttributeError, OSError) as exc:
+            return f"could not reserve {nbytes // 2**20} MiB for {self.path}: {exc}"
+        finally:
+            os.close(fd)
+        self.reserved = min(nbytes, self.max_bytes)
+        return None
+
+    def close(self) -> None:
+        """Give back what was reserved and not used; remove the file if it holds nothing."""
+        if not os.path.exists(self.path):
+            return
+        if self.size == 0:
+            os.unlink(self.path)
+        else:
+            os.truncate(self.path, self.size)
+
+    def _describe(self, session: LiveSession) -> list[bytes]:
+        line = session_line(session)
+        if self._described.get(session.uuid) == line:
+            return []
+        self._described[session.uuid] = line
+        return [line]
+
+
+def session_line(session: LiveSession) -> bytes:
+    values = dict(zip(SESSION_COLUMNS, session.insert_values(), strict=True))
+    values.pop("recorder", None)
+    return msgspec.json.encode({"spill_session": values}) + b"\n"
+
+
+def _event_line(
+    session: LiveSession, seq: int, t_ns: int, wall_ns: int, direction: str, frame: str | bytes
+) -> bytes:
+    # Scrub exactly as the log would, so no secret reaches this file either.
+    enc = encode_frame(frame, session.secrets, session.redact)
+    stored = decode_frame(enc.frame, enc.audio, enc.audio_at)
+    body = encode_line(t_ns, direction, stored)
+    extra = f'{{"session":"{session.uuid}","seq":{seq},"wall_ns":{wall_ns},'
+    if enc.flags & REDACTED:
+        extra += '"redacted":true,'
+    return (extra + body[1:] + "\n").encode("utf-8")
+
+
+def read_spill_lines(path: str) -> Iterator[bytes]:
+    """The lines of a spill file, stopping at the NUL bytes of unused reserved space."""
+    with open(path, "rb") as f:
+        rest = b""
+        while chunk := f.read(_READ_CHUNK):
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                chunk = chunk[:nul]
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            yield from lines
+            if nul >= 0:
+                break
+        if rest.strip():
+            yield rest
+
+
+def holds_events(path: str) -> bool:
+    """Whether a spill file has anything in it besides reserved space."""
+    with open(path, "rb") as f:
+        first = f.read(1)
+    return first not in (b"", b"\0")

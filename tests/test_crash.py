@@ -1,0 +1,107 @@
+"""kill -9 and power cuts: the file stays sound, flushed events stay, cut sessions are marked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from rtrec.sim.connection import SimOptions
+from rtrec.sim.server import Simulator
+from tests.conftest import run_cli
+from tests.test_db_trouble import append, round_trip
+
+
+def recorded_client_frames(db_path: str) -> int:
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    with sqlite3.connect(uri, uri=True) as conn:
+        return conn.execute("SELECT count(*) FROM event WHERE direction = 'client'").fetchone()[0]
+
+
+async def wait_for_flush(db_path: str, count: int, timeout: float = 20) -> None:
+    """Wait until another process has committed `count` client frames."""
+    deadline = time.monotonic() + timeout
+    while recorded_client_frames(db_path) < count:
+        assert time.monotonic() < deadline, "the recorder never flushed"
+        await asyncio.sleep(0.02)  # polling another process's file: nothing to await
+
+
+async def test_kill_9_mid_session(db_path, tmp_path):
+    log: list[tuple[str, str | bytes]] = []
+    async with Simulator(SimOptions(frame_log=log)) as sim:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "rtrec",
+            "record",
+            "--db",
+            db_path,
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            sim.url,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stderr is not None
+        banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+        url = re.search(r"relaying (ws://\S+)", banner)
+        assert url, banner
+        async with connect(url[1] + "/v1/realtime", max_size=None) as ws:
+            await ws.recv()
+            for i in range(200):
+                await ws.send(append(i, 4000))
+            await round_trip(ws)
+            await wait_for_flush(db_path, 201)  # the appends and the barrier's update
+            for i in range(200, 400):  # still streaming when the recorder dies
+                await ws.send(append(i, 4000))
+            process.send_signal(signal.SIGKILL)
+            assert await process.wait() == -signal.SIGKILL
+
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    for suffix in ("", "-wal"):
+        if os.path.exists(db_path + suffix):
+            shutil.copy(db_path + suffix, snapshot / f"rtrec.db{suffix}")
+
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    kept = recorded_client_frames(db_path)
+    assert kept >= 201  # everything flushed before the kill is there
+    sent = [frame for direction, frame in log if direction == "client"]
+    exported = [
+        json.loads(line) for line in run_cli("export", "last", db_path=db_path).stdout.splitlines()
+    ]
+    assert [line["frame"] for line in exported if line["dir"] == "client"] == sent[:kept]
+    (row,) = json.loads(run_cli("sessions", "--json", db_path=db_path).stdout)
+    assert row["end_reason"] == "interrupted"
+    assert not list(Path(db_path).parent.glob("rtrec.db-lock-*"))  # the dead lock is gone
+
+    # A power cut: the OS loses the unsynced tail of the WAL.  Cut it anywhere.
+    wal = snapshot / "rtrec.db-wal"
+    if wal.exists():
+        size = wal.stat().st_size
+        counts = []
+        for cut in sorted({0, 32, size // 7, size // 3, size // 2, size - 4096, size - 1, size}):
+            copy = tmp_path / f"cut-{cut}"
+            copy.mkdir()
+            shutil.copy(snapshot / "rtrec.db", copy / "rtrec.db")
+            with open(snapshot / "rtrec.db-wal", "rb") as f:
+                (copy / "rtrec.db-wal").write_bytes(f.read(max(0, cut)))
+            copy_db = str(copy / "rtrec.db")
+            with sqlite3.connect(copy_db) as conn:
+                assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            listed = run_cli("sessions", "--json", db_path=copy_db)
+            assert listed.returncode == 0, listed.stderr
+            rows = json.loads(listed.stdout)
+            assert all(r["end_reason"] == "interrupted" for r in rows)
+            counts.append(recorded_client_frames(copy_db) if rows else 0)
+        assert counts == sorted(counts)  # a longer surviving WAL never holds fewer events

@@ -1,0 +1,200 @@
+"""Recording trouble never breaks a live call: full disk, removed file, locked database."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import glob
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from rtrec.recorder.service import Recorder
+from rtrec.sim.connection import SimOptions
+from rtrec.sim.server import Simulator
+from tests.conftest import run_cli
+
+NO_VAD = json.dumps(
+    {
+        "type": "session.update",
+        "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+    }
+)
+
+
+def append(i: int, size: int = 16000) -> str:
+    audio = base64.b64encode(i.to_bytes(4, "big") * (size // 4)).decode()
+    return json.dumps({"type": "input_audio_buffer.append", "audio": audio, "event_id": f"ev{i}"})
+
+
+def client_frames_in_db(db_path: str) -> list[str]:
+    result = run_cli("export", "last", db_path=db_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    return [line["frame"] for line in lines if line["dir"] == "client"]
+
+
+async def round_trip(ws: ClientConnection) -> None:
+    """Send a session.update and wait for its answer: everything sent before has crossed."""
+    await ws.send(NO_VAD)
+    while json.loads(await ws.recv())["type"] != "session.updated":
+        pass
+
+
+async def stream_appends(url: str, count: int) -> None:
+    """A client that keeps talking; the session.updated echo proves the call is alive."""
+    async with connect(url + "/v1/realtime", max_size=None) as ws:
+        await ws.recv()  # session.created
+        for i in range(count):
+            await ws.send(append(i))
+        await round_trip(ws)
+
+
+@contextlib.contextmanager
+def small_filesystem(where: Path, size_mib: int) -> Iterator[Path]:
+    """A tmpfs of `size_mib` that the test mounts (needs the privilege to mount)."""
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mib}m,mode=0700", "tmpfs", str(where)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+async def test_a_full_disk_spills_and_import_brings_everything_back(tmp_path):
+    """The database fills its small disk mid-call; the relay goes on and nothing is lost.
+
+    Sizes: 280 appends of 16 KB (4.5 MB once compacted) overflow what is left for the
+    database on a 10 MiB tmpfs whose spill file reserved 7 MiB at start, and the
+    reservation holds all of the audio as base64 (6 MB) even if the database took none.
+    """
+    with contextlib.ExitStack() as stack:
+        home = stack.enter_context(small_filesystem(tmp_path / "small", 10))
+        db_path = str(home / "rtrec.db")
+        log: list[tuple[str, str | bytes]] = []
+        async with Simulator(SimOptions(frame_log=log)) as sim:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "rtrec",
+                "record",
+                "--db",
+                db_path,
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                sim.url,
+                "--buffer-mib",
+                "8",
+                "--spill-reserve-mib",
+                "7",
+                stderr=asyncio.subprocess.PIPE,
+            )
+            assert process.stderr is not None
+            banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+            url = re.search(r"relaying (ws://\S+)", banner)
+            assert url, banner
+            await stream_appends(url[1], 280)
+            process.send_signal(signal.SIGTERM)
+            stderr = (await process.stderr.read()).decode()
+            assert await process.wait() == 0, stderr
+        assert "cannot write" in stderr and "rtrec import" in stderr
+        # Back on a filesystem with room, the spill goes back where it belongs.
+        roomy = tmp_path / "roomy"
+        roomy.mkdir()
+        for path in glob.glob(db_path + "*"):
+            shutil.copy(path, roomy)
+        db_copy = str(roomy / "rtrec.db")
+        (spill,) = glob.glob(db_copy + "-spill-*.jsonl")
+    restored = run_cli("import", spill, db_path=db_copy)
+    assert restored.returncode == 0, restored.stderr
+    sent = [frame for direction, frame in log if direction == "client"]
+    assert client_frames_in_db(db_copy) == sent
+    with sqlite3.connect(db_copy) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # How the session ended reached the spill too.
+        assert conn.execute("SELECT end_reason FROM session").fetchone() == ("client_closed",)
+
+
+async def test_a_removed_database_file_spills_what_follows(db_path, tmp_path):
+    log: list[tuple[str, str | bytes]] = []
+    status = io.StringIO()
+    async with Simulator(SimOptions(frame_log=log)) as sim:
+        recorder = Recorder(
+            db_path, upstream=sim.url, port=0, live_status=False, status_stream=status
+        )
+        async with recorder:
+            async with connect(recorder.url + "/v1/realtime") as ws:
+                await ws.recv()
+                await ws.send(append(0))
+                await round_trip(ws)  # the relay has recorded append(0) by now
+                assert await recorder.writer.flush()  # type: ignore[union-attr]
+                for suffix in ("", "-wal", "-shm"):
+                    os.remove(db_path + suffix)
+                for i in range(1, 40):
+                    await ws.send(append(i))
+                await round_trip(ws)
+    assert "removed or replaced" in status.getvalue()
+    (spill,) = glob.glob(db_path + "-spill-*.jsonl")
+    fresh = str(tmp_path / "fresh.db")
+    assert run_cli("import", spill, db_path=fresh).returncode == 0
+    sent = [frame for direction, frame in log if direction == "client"]
+    # Everything after the removal was kept; what was in the removed file went with it.
+    assert client_frames_in_db(fresh) == sent[2:]
+
+
+async def test_a_locked_database_holds_then_spills_and_the_call_goes_on(db_path):
+    log: list[tuple[str, str | bytes]] = []
+    status = io.StringIO()
+    async with Simulator(SimOptions(frame_log=log)) as sim:
+        recorder = Recorder(
+            db_path,
+            upstream=sim.url,
+            port=0,
+            live_status=False,
+            status_stream=status,
+            max_pending_bytes=200_000,
+        )
+        async with recorder:
+            locked, release = threading.Event(), threading.Event()
+
+            def hold_lock() -> None:
+                conn = sqlite3.connect(db_path, isolation_level=None)
+                conn.execute("BEGIN IMMEDIATE")
+                locked.set()
+                release.wait(30)
+                conn.execute("COMMIT")
+                conn.close()
+
+            holder = threading.Thread(target=hold_lock)
+            holder.start()
+            await asyncio.to_thread(locked.wait, 10)
+            # The call carries on while another writer holds the database.
+            await stream_appends(recorder.url, 60)
+            release.set()
+            await asyncio.to_thread(holder.join)
+    assert "spilled" in status.getvalue()
+    (spill,) = glob.glob(db_path + "-spill-*.jsonl")
+    assert run_cli("import", spill, db_path=db_path).returncode == 0
+    sent = [frame for direction, frame in log if direction == "client"]
+    assert client_frames_in_db(db_path) == sent
+    again = run_cli("import", spill, db_path=db_path)  # idempotent
+    assert "0 events into" in again.stderr.decode()
