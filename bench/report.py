@@ -1,6 +1,6 @@
 """Render bench/results/*.json as the Markdown table of README's Performance section.
 
-    python -m bench.report [NAME ...]
+python -m bench.report [NAME ...]
 """
 
 from __future__ import annotations
