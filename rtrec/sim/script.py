@@ -52,15 +52,19 @@ class ScriptedClient:
                 return event
 
     async def speak(self, text: str, *, trailing_silence_s: float = 0.6) -> None:
-        """Stream speech-like audio for `text` in 100 ms appends, then silence for VAD."""
+        """Stream speech-like audio for `text`, then silence for VAD, as a microphone would:
+        100 ms appends, in real time, each sent when its audio would have been captured."""
         samples = np.concatenate([speech_like(text, RATE), silence(trailing_silence_s, RATE)])
         step = RATE * APPEND_MS // 1000
-        for start in range(0, len(samples), step):
+        self.say(f"user says ({len(samples) / RATE:.1f} s of audio)")
+        started = time.monotonic()
+        for n, start in enumerate(range(0, len(samples), step)):
+            captured_at = started + (n + 1) * APPEND_MS / 1000
+            await asyncio.sleep(max(0.0, captured_at - time.monotonic()))
             chunk = samples[start : start + step].astype("<i2").tobytes()
             await self.send(
                 {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
             )
-        self.say(f"user says ({len(samples) / RATE:.1f} s of audio)")
 
     async def response(self) -> dict[str, Any]:
         """Wait for the next response to finish, narrating it; returns response.done."""
@@ -146,24 +150,29 @@ async def run_script(url: str, say: Callable[[str], None]) -> None:
 
 
 async def interrupt_story(client: ScriptedClient) -> None:
-    """Play the story in real time from its first audio delta; barge in after 1.2 s."""
+    """Play the story in real time from its first audio delta; 1.2 s in, the user talks
+    over it.  As real clients do, playback stops when the server hears the user
+    (speech_started), and the client truncates the reply to what was played."""
     first_audio_at = None
     received_ms = 0.0
     item_id = None
+    speaking: asyncio.Task[None] | None = None
     while True:
         event = await client.recv()
-        if event["type"] == "conversation.item.input_audio_transcription.completed":
+        kind = event["type"]
+        if kind == "conversation.item.input_audio_transcription.completed":
             client.say(f"  transcript: {event['transcript']}")
-        if event["type"] == "response.output_audio.delta":
+        elif kind == "response.output_audio.delta" and speaking is None:
             item_id = event["item_id"]
             received_ms += len(base64.b64decode(event["delta"])) / 2 / RATE * 1000
-            if first_audio_at is None:
-                first_audio_at = time.monotonic()
-        if first_audio_at is not None and time.monotonic() - first_audio_at >= 1.2:
+            first_audio_at = first_audio_at or time.monotonic()
+        elif kind == "input_audio_buffer.speech_started" and speaking is not None:
             break
+        if speaking is None and first_audio_at and time.monotonic() - first_audio_at >= 1.2:
+            client.say("assistant tells a story… and the user talks over it")
+            speaking = asyncio.create_task(client.speak("Thanks, that's all for now."))
+    assert first_audio_at is not None and item_id is not None
     played_ms = int(min(received_ms, (time.monotonic() - first_audio_at) * 1000))
-    client.say(f"assistant tells a story… the user interrupts after {played_ms / 1000:.1f} s")
-    await client.speak("Thanks, that's all for now.", trailing_silence_s=0.6)
     await client.send(
         {
             "type": "conversation.item.truncate",
@@ -174,5 +183,5 @@ async def interrupt_story(client: ScriptedClient) -> None:
     )
     cancelled = await client.until("response.done")
     client.say(f"  story response {cancelled['response']['status']}; audio cut at {played_ms} ms")
+    await speaking
     await client.response()
-    await asyncio.sleep(0)

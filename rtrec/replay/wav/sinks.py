@@ -1,0 +1,212 @@
+"""Writing the exported audio: WAV or FLAC files through soundfile, one stream at a time.
+
+A file is named by its stem (`user`, `assistant`, `response-001-resp_…`) plus the
+container's extension.  When the audio format of a stem changes, the file is closed and
+the stem goes on in `STEM-2.wav`, `STEM-3.wav`, …: rates are never mixed in one file.
+pcm16 is written as 16-bit PCM; G.711 is decoded to 16-bit PCM, or with
+`keep_encoding` written as μ-law / A-law WAV holding the original bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from rtrec.audio_format import AudioFormat
+from rtrec.errors import RtrecError
+from rtrec.replay.wav import sndfile_raw
+from rtrec.replay.wav.pcm import to_int16
+
+_G711_SUBTYPE = {"g711_ulaw": "ULAW", "g711_alaw": "ALAW"}
+_CONTAINER = {"wav": "WAV", "flac": "FLAC"}
+# Audio is gathered per file and written in large blocks: libsndfile's per-call cost
+# would otherwise dominate at one call per 100 ms chunk.
+WRITE_BUFFER_BYTES = 1 << 18
+
+
+@dataclass(slots=True)
+class WrittenFile:
+    path: Path
+    rate: int
+    channels: int
+    frames: int
+    encoding: str  # what the samples are stored as: pcm16, g711_ulaw, g711_alaw
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.rate
+
+
+class ExportError(RtrecError):
+    """A file of the export could not be written."""
+
+
+def open_sound_file(
+    path: Path, rate: int, channels: int, container: str, subtype: str
+) -> soundfile.SoundFile:
+    try:
+        return soundfile.SoundFile(
+            path,
+            "w",
+            samplerate=rate,
+            channels=channels,
+            format=_CONTAINER[container],
+            subtype=subtype,
+        )
+    except (OSError, RuntimeError) as exc:  # soundfile.LibsndfileError is a RuntimeError
+        raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or getattr(exc, "error_string", None) or str(exc)
+
+
+class _Stream:
+    """The open file of one stem, and the files it has already filled."""
+
+    __slots__ = ("buffer", "file", "fill", "fmt", "parts", "raw", "written")
+
+    def __init__(self) -> None:
+        self.file: soundfile.SoundFile | None = None
+        self.fmt: AudioFormat | None = None
+        self.raw = False  # the bytes go into the file as they are
+        # Reused for the life of the stream: no allocation per chunk or per flush.
+        self.buffer = bytearray(WRITE_BUFFER_BYTES)
+        self.fill = 0
+        self.parts: list[Path] = []
+        self.written: WrittenFile | None = None
+
+
+class FileSet:
+    """The export's mono files, by stem, in one directory."""
+
+    def __init__(self, out_dir: Path, container: str = "wav", keep_encoding: bool = False) -> None:
+        self.out_dir = out_dir
+        self.container = container
+        self.keep_encoding = keep_encoding
+        self.extension = "." + container
+        self._open: dict[str, _Stream] = {}
+        self.files: list[WrittenFile] = []
+
+    def write(self, stem: str, fmt: AudioFormat, data: bytes) -> None:
+        stream = self._open.get(stem)
+        if stream is None:
+            stream = self._open[stem] = _Stream()
+        if stream.fmt != fmt:
+            self._start_part(stem, stream, fmt)
+        assert stream.written is not None
+        stream.written.frames += len(data) // fmt.bytes_per_sample
+        size = len(data)
+        if stream.fill + size > WRITE_BUFFER_BYTES:
+            self._flush(stream)
+            if size > WRITE_BUFFER_BYTES:
+                self._write(stream, data)
+                return
+        stream.buffer[stream.fill : stream.fill + size] = data
+        stream.fill += size
+
+    def close(self, stem: str) -> None:
+        stream = self._open.pop(stem, None)
+        if stream is not None:
+            self._close_part(stream)
+
+    def rename(self, stem: str, new_stem: str) -> None:
+        """Close the stem's files and give them a new stem."""
+        stream = self._open.pop(stem, None)
+        if stream is None:
+            return
+        self._close_part(stream)
+        renamed = {path: self._path(new_stem, n) for n, path in enumerate(stream.parts, 1)}
+        for old, new in renamed.items():
+            try:
+                os.replace(old, new)
+            except OSError as exc:
+                raise ExportError(f"cannot rename {old} to {new}: {_reason(exc)}") from exc
+        for written in self.files:
+            written.path = renamed.get(written.path, written.path)
+
+    def discard(self, stem: str) -> None:
+        stream = self._open.pop(stem, None)
+        if stream is None:
+            return
+        self._close_part(stream)
+        gone = set(stream.parts)
+        for path in gone:
+            path.unlink(missing_ok=True)
+        self.files = [w for w in self.files if w.path not in gone]
+
+    def close_all(self) -> None:
+        for stem in list(self._open):
+            self.close(stem)
+
+    def _path(self, stem: str, part: int) -> Path:
+        suffix = "" if part == 1 else f"-{part}"
+        return self.out_dir / f"{stem}{suffix}{self.extension}"
+
+    def _start_part(self, stem: str, stream: _Stream, fmt: AudioFormat) -> None:
+        self._close_part(stream)
+        path = self._path(stem, len(stream.parts) + 1)
+        keep = self.keep_encoding and fmt.encoding in _G711_SUBTYPE
+        subtype = _G711_SUBTYPE[fmt.encoding] if keep else "PCM_16"
+        stream.file = open_sound_file(path, fmt.rate, 1, self.container, subtype)
+        stream.fmt = fmt
+        # WAV stores pcm16 little-endian, as the Realtime API sends it: no conversion.
+        stream.raw = keep or (fmt.encoding == "pcm16" and self.container == "wav")
+        stream.parts.append(path)
+        stream.written = WrittenFile(path, fmt.rate, 1, 0, fmt.encoding if keep else "pcm16")
+        self.files.append(stream.written)
+
+    @classmethod
+    def _flush(cls, stream: _Stream) -> None:
+        if stream.fill:
+            with memoryview(stream.buffer) as view:
+                cls._write(stream, view[: stream.fill])
+            stream.fill = 0
+
+    @staticmethod
+    def _write(stream: _Stream, data: bytes | memoryview) -> None:
+        assert stream.file is not None and stream.fmt is not None and stream.written is not None
+        try:
+            if stream.raw:
+                sndfile_raw.write_raw(stream.file, data, stream.fmt)
+            else:
+                stream.file.write(to_int16(bytes(data), stream.fmt))
+        except (OSError, RuntimeError) as exc:
+            raise ExportError(f"cannot write {stream.written.path}: {_reason(exc)}") from exc
+
+    @classmethod
+    def _close_part(cls, stream: _Stream) -> None:
+        if stream.file is not None:
+            cls._flush(stream)
+            try:
+                sndfile_raw.close(stream.file)
+            except (OSError, RuntimeError) as exc:
+                path = stream.written.path if stream.written else "a file"
+                raise ExportError(f"cannot finish {path}: {_reason(exc)}") from exc
+            stream.file = None
+
+
+class TimelineFile:
+    """The stereo timeline, written block by block."""
+
+    def __init__(self, path: Path, rate: int, container: str = "wav") -> None:
+        self.file = open_sound_file(path, rate, 2, container, "PCM_16")
+        self.raw = container == "wav"
+        self.written = WrittenFile(path, rate, 2, 0, "pcm16")
+
+    def write(self, frames: np.ndarray) -> None:
+        try:
+            sndfile_raw.write_frames(self.file, frames, raw=self.raw)
+        except (OSError, RuntimeError) as exc:
+            raise ExportError(f"cannot write {self.written.path}: {_reason(exc)}") from exc
+        self.written.frames += len(frames)
+
+    def close(self) -> None:
+        try:
+            sndfile_raw.close(self.file)
+        except (OSError, RuntimeError) as exc:
+            raise ExportError(f"cannot finish {self.written.path}: {_reason(exc)}") from exc
