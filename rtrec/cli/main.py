@@ -31,9 +31,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from rtrec.cli import demo, export_wav, record, sessions, transfer
+    from rtrec.cli import demo, export_wav, record, replay, sessions, transfer
 
-    for module in (record, sessions, transfer, demo, export_wav):
+    for module in (record, sessions, transfer, replay, demo, export_wav):
         for command in module.COMMANDS:
             cli.add_command(command)
 

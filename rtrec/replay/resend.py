@@ -1,0 +1,326 @@
+"""`rtrec replay --to URL`: the recorded client side, re-sent to a live server, recorded anew.
+
+The recorded client frames go out on the recorded timeline (scaled by --speed, gaps
+capped by --idle-limit), while everything the live server sends is recorded.  Both
+directions land in a new session in the same database, `source = 'replay'` and
+`parent_id` = the original, so `rtrec show` (or SQL) can put the two side by side.
+
+The server's answers are not waited for (the recorded timeline is the pacing), so
+a server that is slower than the original may still be answering an earlier event
+when the next one is sent, and ids the server makes up (item ids, call ids) differ
+from the recorded ones a client event may name.  After the last recorded event the
+replay waits until the server has been quiet for `settle_s`, then closes as the
+original client did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import ssl
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from rtrec.errors import ConfigError, RtrecError
+from rtrec.recorder.upstream import model_from_query
+from rtrec.replay.clock import now_ns, sleep_until
+from rtrec.replay.feed import Feed
+from rtrec.replay.server import DEFAULT_MAX_FRAME
+from rtrec.replay.session import ReplayOptions
+from rtrec.replay.source import RecordedSession, ReplaySource
+from rtrec.replay.timeline import Timeline
+from rtrec.secrets import (
+    INSECURE_SUBPROTOCOL_PREFIX,
+    REDACTED,
+    SECRET_QUERY_PARAMS,
+    redact_headers,
+    redact_query,
+    request_secrets,
+)
+from rtrec.store.db import open_db
+from rtrec.store.liveness import RecorderLock
+from rtrec.store.session import LiveSession
+from rtrec.store.writer import EventWriter
+
+DEFAULT_PATH = "/v1/realtime"
+SETTLE_S = 1.0
+MAX_SETTLE_S = 30.0
+OPEN_TIMEOUT_S = 10.0
+# Request headers worth carrying over from the original handshake: they change
+# what the server speaks (OpenAI-Beta selects the beta protocol).
+CARRIED_HEADERS = ("openai-beta",)
+
+
+@dataclass(frozen=True)
+class ResendResult:
+    session_id: int
+    uuid: str
+    client_events_sent: int
+    server_events_received: int
+    end_reason: str
+    close_code: int | None
+    close_reason: str | None
+
+
+def target_url(url: str, recorded: RecordedSession) -> str:
+    """The URL to connect to; a bare origin gets the original session's path and query."""
+    parts = urlsplit(url.strip())
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    if scheme not in ("ws", "wss") or not parts.hostname:
+        raise ConfigError(f"bad --to {url!r}: expected ws[s]://HOST[:PORT][/PATH?QUERY]")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"bad --to {url!r}: {exc}") from exc
+    path, query = parts.path, parts.query
+    if path in ("", "/"):
+        path = recorded.path or DEFAULT_PATH
+        if not query:
+            query = _query_without_secrets(recorded.query or "")
+            if not query and recorded.model:
+                query = f"model={recorded.model}"
+    return f"{scheme}://{parts.netloc}{path}" + (f"?{query}" if query else "")
+
+
+def _query_without_secrets(query: str) -> str:
+    kept = [
+        piece
+        for piece in query.split("&")
+        if piece and piece.partition("=")[0].lower() not in SECRET_QUERY_PARAMS
+    ]
+    return "&".join(kept)
+
+
+def handshake_headers(
+    given: Sequence[str], recorded: RecordedSession, env: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """--header values, the original's protocol headers, and auth from OPENAI_API_KEY."""
+    headers: list[tuple[str, str]] = []
+    for text in given:
+        name, sep, value = text.partition(":")
+        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise ConfigError(f"bad --header {text!r}: expected 'Name: value'")
+        headers.append((name.strip(), value.strip()))
+    names = {name.lower() for name, _ in headers}
+    for name in CARRIED_HEADERS:
+        value = recorded.request_headers.get(name)
+        if name not in names and value and value != REDACTED:
+            headers.append((name, value))
+    key = env.get("OPENAI_API_KEY", "").strip()
+    if key and not names & {"authorization", "api-key"}:
+        headers.append(("Authorization", f"Bearer {key}"))
+    return headers
+
+
+def offered_subprotocols(recorded: RecordedSession) -> list[str]:
+    """The original client's subprotocols, without the ones that carried its key."""
+    offered = recorded.request_headers.get("sec-websocket-protocol", "")
+    return [
+        p.strip()
+        for p in offered.split(",")
+        if p.strip() and not p.strip().startswith(INSECURE_SUBPROTOCOL_PREFIX)
+    ]
+
+
+async def resend(
+    source: ReplaySource,
+    options: ReplayOptions,
+    url: str,
+    headers: list[tuple[str, str]],
+    *,
+    settle_s: float = SETTLE_S,
+    log: Callable[[str], None] | None = None,
+) -> ResendResult:
+    say = log or (lambda line: None)
+    shown = _shown(url)
+    open_db(source.db_path).close()  # the writer needs the schema in place
+    # Held while the new session is open, so that another process opening the database
+    # meanwhile does not take it for a session cut by a crash.
+    lock = RecorderLock(source.db_path)
+    writer = EventWriter(source.db_path, recorder_id=lock.recorder_id, warn=say)
+    try:
+        await writer.start()
+        ws = await _open(url, shown, headers, offered_subprotocols(source.session))
+        parts = urlsplit(url)
+        session = LiveSession(
+            source="replay",
+            parent_id=source.session.ref.id,
+            upstream=f"{parts.scheme}://{parts.netloc}",
+            path=parts.path,
+            query=redact_query(parts.query),
+            model=model_from_query(parts.query) or source.session.model,
+            request_headers=redact_headers(headers),
+            subprotocol=ws.subprotocol,
+            response_headers=redact_headers(ws.response.headers.raw_items())
+            if ws.response
+            else None,
+            secrets=request_secrets(headers, [], parts.query),
+        )
+        writer.open_session(session)
+        say(f"connected to {shown}; re-sending the client events of {source.session.label}")
+        run = _Resend(ws, source, options, session, writer)
+        await run.go(settle_s)
+    finally:
+        ok = await writer.close()
+        lock.release()
+    if not ok or session.db_id is None:
+        raise RtrecError(f"could not write the new session to {source.db_path}")
+    return ResendResult(
+        session.db_id,
+        session.uuid,
+        run.sent,
+        run.received,
+        session.end_reason or "",
+        ws.close_code,
+        ws.close_reason,
+    )
+
+
+def _shown(url: str) -> str:
+    """The URL for messages: credentials in its query replaced."""
+    base, sep, query = url.partition("?")
+    return base + sep + redact_query(query)
+
+
+async def _open(
+    url: str, shown: str, headers: list[tuple[str, str]], subprotocols: list[str]
+) -> ClientConnection:
+    host = urlsplit(url).hostname or ""
+    try:
+        return await connect(
+            url,
+            additional_headers=headers,
+            subprotocols=subprotocols or None,  # type: ignore[arg-type]
+            compression=None,
+            max_size=DEFAULT_MAX_FRAME,
+            open_timeout=OPEN_TIMEOUT_S,
+            proxy=None if _is_loopback(host) else True,
+        )
+    except InvalidStatus as exc:
+        response = exc.response
+        body = (response.body or b"").decode("utf-8", "replace").strip().replace("\n", " ")
+        detail = f": {body[:200]}" if body else ""
+        raise RtrecError(
+            f"{shown} refused the connection with HTTP {response.status_code}{detail}"
+        ) from exc
+    except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise RtrecError(f"cannot reach {shown}: {reason}") from exc
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Resend:
+    def __init__(
+        self,
+        ws: ClientConnection,
+        source: ReplaySource,
+        options: ReplayOptions,
+        session: LiveSession,
+        writer: EventWriter,
+    ) -> None:
+        self.ws = ws
+        self.source = source
+        self.options = options
+        self.session = session
+        self.writer = writer
+        self.sent = 0
+        self.received = 0
+        self._last_heard_ns = now_ns()
+
+    async def go(self, settle_s: float) -> None:
+        receiver = asyncio.create_task(self._receive())
+        sender = asyncio.create_task(self._send())
+        reason = "client_closed"
+        try:
+            done, _ = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            if sender in done:
+                sender.result()
+                if await self._settle(settle_s, receiver):
+                    reason = "upstream_closed"
+                else:
+                    code, text = self._closing_code()
+                    await self.ws.close(code, text)
+            else:
+                reason = "upstream_closed"
+            await asyncio.gather(receiver, return_exceptions=True)
+        finally:
+            for task in (sender, receiver):
+                task.cancel()
+            await asyncio.gather(sender, receiver, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+            code = self.ws.close_code
+            self.session.client_close_code = code if reason == "client_closed" else None
+            self.session.upstream_close_code = code
+            self.session.upstream_close_reason = self.ws.close_reason
+            self.session.end(reason)
+            self.writer.update_session(self.session)
+
+    def _closing_code(self) -> tuple[int, str]:
+        recorded = self.source.session
+        code = recorded.client_close_code
+        if (
+            recorded.end_reason == "client_closed"
+            and code is not None
+            and code
+            not in (
+                1005,
+                1006,
+                1015,
+            )
+        ):
+            return code, recorded.client_close_reason or ""
+        return 1000, ""
+
+    async def _settle(self, settle_s: float, receiver: asyncio.Task[None]) -> bool:
+        """Wait until the server has been quiet for settle_s; True if it closed meanwhile."""
+        deadline_ns = now_ns() + round(MAX_SETTLE_S * 1e9)
+        while not receiver.done():
+            quiet_until_ns = min(self._last_heard_ns + round(settle_s * 1e9), deadline_ns)
+            if now_ns() >= quiet_until_ns:
+                return False
+            await sleep_until(quiet_until_ns)
+        return True
+
+    async def _send(self) -> None:
+        timeline = Timeline(self.options.speed, self.options.idle_limit_s)
+        conn = self.source.connect()
+        origin_ns = now_ns()
+        try:
+            feed = Feed(self.source.window_reader(conn))
+            while (frame := feed.next()) is not None:
+                due_ns = origin_ns + timeline.offset_ns(frame.t_ns)
+                feed.top_up(due_ns)
+                await sleep_until(due_ns)
+                if frame.direction != "client":
+                    continue  # the recorded answer: only its time matters here
+                # Logged before it is sent, as the relay does: an answer can never be
+                # recorded ahead of the event that caused it.
+                self.writer.append(self.session, "client", frame.frame)
+                try:
+                    await self.ws.send(frame.frame)
+                except ConnectionClosed:
+                    return
+                self.sent += 1
+        finally:
+            conn.close()
+
+    async def _receive(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for message in self.ws:
+                self._last_heard_ns = now_ns()
+                self.writer.append(self.session, "server", message)
+                self.received += 1

@@ -1,0 +1,205 @@
+"""Where a replay's frames come from: one recorded session, streamed from the log.
+
+Everything here reads in pages through `rtrec.store.reader` (short transactions,
+flat memory), so a replay of an hours-long session neither loads it whole nor
+holds a read transaction that would stop a concurrent recorder's checkpoints.
+Each consumer (the terminal player, each client of the mock server) opens its own
+read-only connection and walks the session at its own pace.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtrec.errors import RtrecError
+from rtrec.replay.formats import FormatTrack
+from rtrec.replay.selection import Bound, Selection
+from rtrec.store.db import BUSY_TIMEOUT_MS, open_db
+from rtrec.store.reader import PAGE_ROWS, RecordedFrame, SessionRef, iter_frames, resolve_session
+
+_NEVER = 2**62
+WINDOW_ROWS = 64  # rows per read of a replay: well under a millisecond of work
+
+
+@dataclass(frozen=True)
+class RecordedSession:
+    """What a replay needs to know about the original session besides its frames."""
+
+    ref: SessionRef
+    path: str | None = None
+    query: str | None = None
+    model: str | None = None
+    request_headers: dict[str, str] = field(default_factory=dict)
+    end_reason: str | None = None
+    client_close_code: int | None = None
+    client_close_reason: str | None = None
+    upstream_close_code: int | None = None
+    upstream_close_reason: str | None = None
+    event_count: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"session {self.ref.id} ({self.ref.uuid[:8]})"
+
+
+@dataclass(frozen=True)
+class ReplaySource:
+    """A selection of one recorded session, resolved to a range of sequence numbers."""
+
+    db_path: str
+    session: RecordedSession
+    selection: Selection
+    first_seq: int = 0
+    last_seq: int = _NEVER  # inclusive
+
+    @classmethod
+    def open(cls, db_path: str, session_ref: str, selection: Selection) -> ReplaySource:
+        """Find the session (RtrecError if there is none) and resolve the selection's bounds."""
+        conn = open_db(db_path, create=False)
+        try:
+            ref = resolve_session(conn, session_ref)
+            session = _load_session(conn, ref)
+            first = _first_seq(conn, ref.id, selection.start)
+            last = _last_seq(conn, ref.id, selection.end)
+        finally:
+            conn.close()
+        return cls(db_path, session, selection, first, last)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.first_seq > self.last_seq
+
+    def connect(self) -> sqlite3.Connection:
+        """A read-only connection of its own, usable from a worker thread."""
+        uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except sqlite3.Error as exc:
+            raise RtrecError(f"cannot read {self.db_path}: {exc}") from exc
+        return conn
+
+    def frames(self, conn: sqlite3.Connection) -> Iterator[RecordedFrame]:
+        """The selected frames, in recorded order."""
+        accepts = self.selection.types.accepts
+        for frame in iter_frames(
+            conn,
+            self.session.ref.id,
+            from_seq=self.first_seq,
+            until_seq=self.last_seq,
+            direction=self.selection.only,
+        ):
+            if accepts(frame.type):
+                yield frame
+
+    def window_reader(
+        self, conn: sqlite3.Connection, rows: int = WINDOW_ROWS
+    ) -> Callable[[], list[RecordedFrame] | None]:
+        """A reader of the selected frames `rows` sequence numbers at a time (for `Feed`).
+
+        Each call returns the next window's frames ([] if none of them is selected),
+        or None past the end.  The end is the session's last event when the reader
+        was made.
+        """
+        (max_seq,) = conn.execute(
+            "SELECT max(seq) FROM event WHERE session_id = ?", (self.session.ref.id,)
+        ).fetchone()
+        last = min(self.last_seq, -1 if max_seq is None else max_seq)
+        accepts = self.selection.types.accepts
+        next_seq = self.first_seq
+
+        def read() -> list[RecordedFrame] | None:
+            nonlocal next_seq
+            if next_seq > last:
+                return None
+            until = min(last, next_seq + rows - 1)
+            frames = iter_frames(
+                conn,
+                self.session.ref.id,
+                from_seq=next_seq,
+                until_seq=until,
+                direction=self.selection.only,
+            )
+            next_seq = until + 1
+            return [frame for frame in frames if accepts(frame.type)]
+
+        return read
+
+    def client_types(self, conn: sqlite3.Connection) -> Iterator[str | None]:
+        """The types of the selected client events, in order, without reading their frames."""
+        accepts = self.selection.types.accepts
+        after = self.first_seq - 1
+        while True:
+            rows = conn.execute(
+                "SELECT seq, type FROM event WHERE session_id = ? AND direction = 'client' "
+                f"AND seq > ? AND seq <= ? ORDER BY seq LIMIT {PAGE_ROWS}",
+                (self.session.ref.id, after, self.last_seq),
+            ).fetchall()
+            for _, event_type in rows:
+                if accepts(event_type):
+                    yield event_type
+            if len(rows) < PAGE_ROWS:
+                return
+            after = rows[-1][0]
+
+    def count(self, conn: sqlite3.Connection, direction: str | None = None) -> int:
+        """Events in the seq range (before type filtering), optionally of one direction."""
+        sql = "SELECT count(*) FROM event WHERE session_id = ? AND seq >= ? AND seq <= ?"
+        params: tuple[object, ...] = (self.session.ref.id, self.first_seq, self.last_seq)
+        if direction is not None:
+            sql += " AND direction = ?"
+            params += (direction,)
+        return int(conn.execute(sql, params).fetchone()[0])
+
+    def format_track(self, conn: sqlite3.Connection) -> FormatTrack:
+        rows = conn.execute(
+            "SELECT seq, frame FROM event WHERE session_id = ? AND direction = 'server' "
+            "AND type IN ('session.created', 'session.updated') ORDER BY seq",
+            (self.session.ref.id,),
+        )
+        return FormatTrack.from_frames(rows)
+
+
+def _load_session(conn: sqlite3.Connection, ref: SessionRef) -> RecordedSession:
+    row = conn.execute(
+        "SELECT path, query, model, request_headers, end_reason, client_close_code, "
+        "client_close_reason, upstream_close_code, upstream_close_reason, "
+        "(SELECT count(*) FROM event WHERE session_id = session.id) "
+        "FROM session WHERE id = ?",
+        (ref.id,),
+    ).fetchone()
+    headers: dict[str, str] = {}
+    if row[3]:
+        try:
+            loaded = json.loads(row[3])
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, dict):
+            headers = {str(k): str(v) for k, v in loaded.items()}
+    return RecordedSession(ref, row[0], row[1], row[2], headers, *row[4:9], event_count=row[9])
+
+
+def _first_seq(conn: sqlite3.Connection, session_id: int, bound: Bound | None) -> int:
+    if bound is None:
+        return 0
+    if bound.seq is not None:
+        return bound.seq
+    row = conn.execute(
+        "SELECT min(seq) FROM event WHERE session_id = ? AND t_ns >= ?", (session_id, bound.t_ns)
+    ).fetchone()
+    return _NEVER if row[0] is None else int(row[0])
+
+
+def _last_seq(conn: sqlite3.Connection, session_id: int, bound: Bound | None) -> int:
+    if bound is None:
+        return _NEVER
+    if bound.seq is not None:
+        return bound.seq
+    row = conn.execute(
+        "SELECT min(seq) FROM event WHERE session_id = ? AND t_ns > ?", (session_id, bound.t_ns)
+    ).fetchone()
+    return _NEVER if row[0] is None else int(row[0]) - 1
