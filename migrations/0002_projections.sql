@@ -7,7 +7,8 @@
 -- since session start, like event.t_ns; the views give milliseconds.
 --
 -- Read the views (sessions, items, responses, turns, tool_calls, session_updates,
--- errors); the tables may change shape between versions of rtrec.
+-- errors); the tables may change shape between versions of rtrec.  Like any SQL
+-- view they have no inherent order: ORDER BY position, turn, created_ms, seq.
 
 CREATE TABLE projected_session (
     session_id       INTEGER PRIMARY KEY REFERENCES session(id),
@@ -111,7 +112,7 @@ CREATE TABLE projected_turn (
     responses         INTEGER NOT NULL,
     end_ns            INTEGER,              -- derived: when the user finished
     ended_by          TEXT,                 -- derived: speech_stopped | commit | message
-    PRIMARY KEY (session_id, item_id)
+    PRIMARY KEY (session_id, turn_index)    -- a plain scan lists turns in order
 ) WITHOUT ROWID;
 
 CREATE TABLE projected_session_update (
@@ -218,8 +219,7 @@ SELECT i.session_id,
        i.segments,
        i.ordinal
 FROM projected_item i
-WHERE i.in_conversation
-ORDER BY i.session_id, i.ordinal;
+WHERE i.in_conversation;
 
 CREATE VIEW responses AS
 SELECT r.session_id,
@@ -254,8 +254,7 @@ SELECT r.session_id,
        r.metadata,
        r.status_details,
        r.usage
-FROM projected_response r
-ORDER BY r.session_id, r.created_ns;
+FROM projected_response r;
 
 CREATE VIEW turns AS
 SELECT t.session_id,
@@ -277,8 +276,7 @@ SELECT t.session_id,
        i.text
 FROM projected_turn t
 LEFT JOIN projected_response r ON r.session_id = t.session_id AND r.response_id = t.response_id
-LEFT JOIN projected_item i ON i.session_id = t.session_id AND i.item_id = t.item_id
-ORDER BY t.session_id, t.turn_index;
+LEFT JOIN projected_item i ON i.session_id = t.session_id AND i.item_id = t.item_id;
 
 CREATE VIEW tool_calls AS
 SELECT c.session_id,
@@ -297,8 +295,7 @@ FROM projected_item c
 LEFT JOIN projected_item o
        ON o.session_id = c.session_id AND o.type = 'function_call_output'
       AND o.call_id = c.call_id AND o.in_conversation AND c.type = 'function_call'
-WHERE c.type IN ('function_call', 'mcp_call') AND c.in_conversation
-ORDER BY c.session_id, c.ordinal;
+WHERE c.type IN ('function_call', 'mcp_call') AND c.in_conversation;
 
 CREATE VIEW session_updates AS
 SELECT u.session_id,

@@ -103,7 +103,7 @@ class Projector:
 
     def _unhandled(self, row: EventRow) -> None:
         if row.type is None:
-            self.count_unknown("(not a JSON event)")
+            self.count_unknown(_untyped(row.frame))
         elif row.type not in EVENT_TYPES:
             self.count_unknown(row.type)
         # Known types without a handler change nothing the projection shows.
@@ -173,6 +173,16 @@ class Projector:
         self.new_updates = []
         self.new_errors = []
         return changes
+
+
+def _untyped(frame: str | bytes | None) -> str:
+    if isinstance(frame, bytes):
+        return "(binary frame)"
+    try:
+        msgspec.json.decode(frame or "")
+    except msgspec.DecodeError:
+        return "(not JSON)"
+    return "(no type)"
 
 
 def _handlers() -> dict[str, Spec]:

@@ -213,6 +213,8 @@ def on_arguments_done(p: Projector, row: EventRow, event: Any) -> None:
         item.call_id = event.call_id
     if getattr(event, "name", None):
         item.name = event.name
+    if item.done_ns is None:  # the call is complete: a client can act on it from here
+        item.done_ns = row.t_ns
 
 
 _MCP_STATUS = {
