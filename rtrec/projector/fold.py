@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -32,8 +32,7 @@ from rtrec.projector.state import (
 Handler = Callable[["Projector", EventRow, Any], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Spec:
+class Spec(NamedTuple):
     handler: Handler
     decode: bool  # needs the decoded frame
     direction: str  # the side that sends this type
@@ -74,6 +73,7 @@ class Projector:
         self.new_updates: list[SessionUpdateRow] = []
         self.new_errors: list[ErrorRow] = []
         self.conversation = Conversation(self.items, self.dirty_items)
+        self.in_bytes_per_s = self.out_bytes_per_s = 1
         self.formats_changed()
 
     # -- folding ----------------------------------------------------------------------
@@ -86,15 +86,16 @@ class Projector:
         if spec is None:
             self._unhandled(row)
             return
-        if row.direction != spec.direction:
+        handler, decode, direction = spec
+        if row.direction != direction:
             self.count_unknown(f"{row.direction}:{row.type}")
             return
         event = None
-        if spec.decode:
+        if decode:
             event = self._decode(row)
             if event is None:
                 return
-        spec.handler(self, row, event)
+        handler(self, row, event)
 
     def apply_all(self, rows: Iterable[EventRow]) -> None:
         apply = self.apply
@@ -153,9 +154,12 @@ class Projector:
         session.unknown_types[key] = session.unknown_types.get(key, 0) + 1
 
     def formats_changed(self) -> None:
-        config = self.session.config
-        self.session.input_format = format_from_text(config.get("input_format"))
-        self.session.output_format = format_from_text(config.get("output_format"))
+        session = self.session
+        session.input_format = format_from_text(session.config.get("input_format"))
+        session.output_format = format_from_text(session.config.get("output_format"))
+        # Audio events are the bulk of a session: keep their arithmetic to one division.
+        self.in_bytes_per_s = session.input_format.bytes_per_second
+        self.out_bytes_per_s = session.output_format.bytes_per_second
 
     # -- handing changes to the store -------------------------------------------------
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from rtrec import events as ev
-from rtrec.audio_format import AudioFormat
 from rtrec.projector.config import format_from_text, response_format, response_voice
 from rtrec.projector.content import (
     append_text,
@@ -63,8 +62,8 @@ def _extras(frame: str | bytes | None) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=32)
-def _format(text: str) -> AudioFormat:
-    return format_from_text(text)
+def _bytes_per_s(format_text: str) -> int:
+    return format_from_text(format_text).bytes_per_second
 
 
 def _lifecycle(p: Projector, row: EventRow, event: ev.ResponseCreated) -> ResponseState | None:
@@ -221,9 +220,9 @@ def on_audio_delta(p: Projector, row: EventRow, _: Any) -> None:
     session = p.session
     response = p.response(row.response_id, row.t_ns) if row.response_id else None
     if response is not None and response.output_format is not None:
-        ms = _format(response.output_format).duration_ms(n)
+        ms = n * 1000.0 / _bytes_per_s(response.output_format)
     else:
-        ms = session.output_format.duration_ms(n)
+        ms = n * 1000.0 / p.out_bytes_per_s
     session.audio_out_bytes += n
     session.audio_out_ms += ms
     if response is not None:

@@ -49,7 +49,7 @@ def on_append(p: Projector, row: EventRow, _: Any) -> None:
     n = audio_bytes(row, "audio")
     session = p.session
     session.audio_in_bytes += n
-    session.audio_in_ms += session.input_format.duration_ms(n)
+    session.audio_in_ms += n * 1000.0 / p.in_bytes_per_s
     session.work.buffer_bytes += n
 
 

@@ -14,6 +14,7 @@ and carries on from there.  The result is the same however the work was split.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ SELECT_CLIENT_EVENT = (
     "SELECT seq, type FROM event WHERE session_id = ? AND seq < ? AND seq >= ? "
     "AND direction = 'client' AND event_id = ? ORDER BY seq DESC LIMIT 1"
 )
+
+
+# A row tuple as an EventRow, without NamedTuple's Python-level constructor (hot path).
+_as_event_row = functools.partial(tuple.__new__, EventRow)
 
 
 @dataclass
@@ -96,65 +101,89 @@ def _load_all(conn: sqlite3.Connection, table: object, session_id: int) -> Itera
     return [table.load(values) for values in conn.execute(table.select, (session_id,))]  # type: ignore[attr-defined]
 
 
-def advance(conn: sqlite3.Connection, tracked: Tracked) -> tuple[Tracked, int]:
-    """Fold and write the session's events after its checkpoint; (state now, events folded)."""
+def fold_new(conn: sqlite3.Connection, tracked: Tracked, limit: int = FLUSH_EVERY) -> int:
+    """Fold up to about `limit` events after the state's last one (not written yet)."""
+    projector = tracked.projector
     folded = 0
-    unwritten = 0
-    while True:
-        projector = tracked.projector
+    while folded < limit:
         rows = conn.execute(
             SELECT_EVENTS, (tracked.session_id, projector.session.last_seq, PAGE_ROWS)
         ).fetchall()
-        projector.apply_all(map(EventRow._make, rows))
-        unwritten += len(rows)
-        last_page = len(rows) < PAGE_ROWS
-        if not (last_page or unwritten >= FLUSH_EVERY):
-            continue
-        if unwritten or tracked.replace:
+        projector.apply_all(map(_as_event_row, rows))
+        folded += len(rows)
+        if len(rows) < PAGE_ROWS:
+            break
+    return folded
+
+
+def advance(conn: sqlite3.Connection, tracked: Tracked) -> tuple[Tracked, int]:
+    """Fold and write the session's events after its checkpoint; (state now, events folded)."""
+    total = 0
+    while True:
+        folded = fold_new(conn, tracked)
+        if folded or tracked.replace:
             try:
                 write(conn, tracked)
             except _Stale:
                 tracked = load(conn, tracked.session_id)
-                unwritten = 0
                 continue
-        folded += unwritten
-        unwritten = 0
-        if last_page:
-            return tracked, folded
+        total += folded
+        if folded < FLUSH_EVERY:
+            return tracked, total
 
 
 def write(conn: sqlite3.Connection, tracked: Tracked) -> None:
     """Write what changed and the checkpoint, in one transaction; _Stale if overtaken."""
+    if write_together(conn, [tracked]):
+        raise _Stale
+
+
+def write_together(conn: sqlite3.Connection, sessions: list[Tracked]) -> list[Tracked]:
+    """Write several sessions' changes in one transaction; returns those overtaken.
+
+    One commit per pass rather than one per session: the recorder's follower writes
+    every live session this way.  An overtaken session's changes are dropped; its
+    state must be reloaded from the tables.
+    """
+    stale = []
+    with transaction(conn):
+        for tracked in sessions:
+            session_id = tracked.session_id
+            row = conn.execute(
+                "SELECT last_seq FROM projected_session WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            stored = row[0] if row is not None else None
+            if tracked.replace:
+                for table in PER_SESSION_TABLES:
+                    conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+            elif stored != tracked.stored_seq:
+                stale.append(tracked)
+                continue
+            _write_changes(conn, tracked)
+    for tracked in sessions:
+        if tracked not in stale:
+            tracked.stored_seq = tracked.projector.session.last_seq
+            tracked.replace = False
+    return stale
+
+
+def _write_changes(conn: sqlite3.Connection, tracked: Tracked) -> None:
     projector = tracked.projector
     session_id = tracked.session_id
     changes = projector.take_changes()
-    with transaction(conn):
-        row = conn.execute(
-            "SELECT last_seq FROM projected_session WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        stored = row[0] if row is not None else None
-        if tracked.replace:
-            for table in PER_SESSION_TABLES:
-                conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
-        elif stored != tracked.stored_seq:
-            raise _Stale
-        conn.executemany(ITEMS.insert, [ITEMS.row(session_id, i) for i in changes.items])
-        conn.executemany(
-            RESPONSES.insert, [RESPONSES.row(session_id, r) for r in changes.responses]
-        )
-        conn.executemany(TURNS.insert, [TURNS.row(session_id, t) for t in changes.turns])
-        conn.executemany(UPDATES.insert, [UPDATES.row(session_id, u) for u in changes.updates])
-        conn.executemany(
-            ERRORS.insert,
-            [
-                ERRORS.row(session_id, e)[:-2]
-                + _client_event(conn, session_id, e.seq, e.client_event_id)
-                for e in changes.errors
-            ],
-        )
-        conn.execute(SESSION.insert, SESSION.row(session_id, projector.session))
-    tracked.stored_seq = projector.session.last_seq
-    tracked.replace = False
+    conn.executemany(ITEMS.insert, [ITEMS.row(session_id, i) for i in changes.items])
+    conn.executemany(RESPONSES.insert, [RESPONSES.row(session_id, r) for r in changes.responses])
+    conn.executemany(TURNS.insert, [TURNS.row(session_id, t) for t in changes.turns])
+    conn.executemany(UPDATES.insert, [UPDATES.row(session_id, u) for u in changes.updates])
+    conn.executemany(
+        ERRORS.insert,
+        [
+            ERRORS.row(session_id, e)[:-2]
+            + _client_event(conn, session_id, e.seq, e.client_event_id)
+            for e in changes.errors
+        ],
+    )
+    conn.execute(SESSION.insert, SESSION.row(session_id, projector.session))
 
 
 def _client_event(

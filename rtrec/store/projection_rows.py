@@ -39,6 +39,10 @@ class Table:
         self.record = record
         self.fields = [f for f in record.__struct_fields__ if f not in skip]
         self.json = json
+        types = {f.name: f.type for f in msgspec.structs.fields(record)}
+        # Typed decoders build nested records directly; SQLite gives 0/1 for booleans.
+        self._decoders = {name: msgspec.json.Decoder(types[name]) for name in json}
+        self._booleans = {name for name in self.fields if types[name] in (bool, bool | None)}
         self.derived = list(derived)
         self.columns = ["session_id", *self.fields, *(column for column, _ in self.derived)]
         self.insert = (
@@ -59,12 +63,15 @@ class Table:
 
     def load(self, values: Sequence[Any], **extra: Any) -> Any:
         data = dict(extra)
+        decoders, booleans = self._decoders, self._booleans
         for name, value in zip(self.fields, values, strict=True):
-            if name in self.json and value is not None:
-                value = msgspec.json.decode(value)
+            if value is not None:
+                if name in decoders:
+                    value = decoders[name].decode(value)
+                elif name in booleans:
+                    value = bool(value)
             data[name] = value
-        # strict=False: SQLite gives 0/1 for booleans.
-        return msgspec.convert(data, self.record, strict=False)
+        return self.record(**data)
 
 
 def _ended_by(turn: TurnState) -> str | None:
