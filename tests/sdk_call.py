@@ -7,6 +7,7 @@ by the projection tests and by the README's SQL examples test.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,9 @@ from typing import Any
 import numpy as np
 from openai import AsyncOpenAI
 
+from rtrec.recorder.service import Recorder
 from rtrec.sim.audio import silence, speech_like
+from rtrec.sim.server import Simulator
 
 RATE = 24000
 CHUNK = RATE // 10  # 100 ms appends
@@ -128,3 +131,17 @@ async def voice_agent_call(
         await conn.conversation.item.delete(item_id="item_missing", event_id="evt_missing")
         await until("error")
     return log
+
+
+def record_call(db_path: str) -> CallLog:
+    """Record the call into `db_path` through a fresh simulator and relay (sync, for
+    module-scoped fixtures that several tests read)."""
+
+    async def go() -> CallLog:
+        async with (
+            Simulator() as sim,
+            Recorder(db_path, upstream=sim.url, port=0, live_status=False) as rec,
+        ):
+            return await voice_agent_call(rec.url)
+
+    return asyncio.run(go())

@@ -100,7 +100,8 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
         columns = [d[0] for d in cursor.description or ()]
         rows = cursor.fetchall()
     except (sqlite3.Error, sqlite3.Warning) as exc:
-        raise RtrecError(f"SQL error: {exc}") from exc
+        hint = " (give it with -p NAME VALUE)" if "binding parameter" in str(exc) else ""
+        raise RtrecError(f"SQL error: {exc}{hint}") from exc
     finally:
         conn.close()
     if fmt == "json":
