@@ -8,11 +8,11 @@ import sqlite3
 
 import pytest
 from sdk_call import FORECAST, TRUNCATE_AT_MS, voice_agent_call
+from websockets.asyncio.client import connect
 
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import DEFAULT_USER_LINES
 from rtrec.sim.dialogue import STORY
-from rtrec.sim.server import Simulator
 
 WEATHER, STORY_REQUEST, THANKS = DEFAULT_USER_LINES
 
@@ -25,21 +25,25 @@ def _query(db_path: str, sql: str, *params: object) -> list[tuple]:
         conn.close()
 
 
+async def _current(rec: Recorder) -> None:
+    """Wait until everything relayed so far is written and projected."""
+    assert rec.writer is not None and rec.follower is not None
+    await rec.writer.flush()
+    assert await asyncio.to_thread(rec.follower.sync)
+
+
 @pytest.fixture
-async def recorded(db_path: str, simulator: Simulator) -> tuple[str, object, list]:
+async def recorded(db_path: str, recorder: Recorder) -> tuple[str, object, list]:
+    """The call, recorded by the relay, which keeps running: the views are read while it does."""
     seen_during: list = []
-    async with Recorder(db_path, upstream=simulator.url, port=0, live_status=False) as rec:
 
-        async def during() -> None:
-            # While the call goes on: what was said so far is already in the views.
-            assert rec.writer is not None and rec.follower is not None
-            await rec.writer.flush()
-            assert await asyncio.to_thread(rec.follower.sync)
-            seen_during.extend(
-                _query(db_path, "SELECT type, role, text FROM items ORDER BY position")
-            )
+    async def during() -> None:
+        # While the call goes on: what was said so far is already in the views.
+        await _current(recorder)
+        seen_during.extend(_query(db_path, "SELECT type, role, text FROM items ORDER BY position"))
 
-        log = await voice_agent_call(rec.url, during)
+    log = await voice_agent_call(recorder.url, during)
+    await _current(recorder)
     return db_path, log, seen_during
 
 
@@ -154,3 +158,49 @@ async def test_session_errors_and_tool_calls_after_recording(recorded):
     assert len(calls) == 1 and json.loads(calls[0][1]) == FORECAST and calls[0][2] >= 0
     updates = _query(db_path, "SELECT voice, turn_detection FROM session_updates ORDER BY seq")
     assert updates == [("alloy", "server_vad"), ("marin", "server_vad")]
+
+
+async def test_a_beta_session_with_an_out_of_band_response(db_path: str, recorder: Recorder):
+    beta = {"OpenAI-Beta": "realtime=v1"}
+    url = f"{recorder.url}/v1/realtime?model=gpt-4o-realtime-preview"
+    async with connect(url, additional_headers=beta) as ws:
+
+        async def until(kind: str) -> dict:
+            async for message in ws:
+                event = json.loads(message)
+                if event["type"] == kind:
+                    return event
+            raise AssertionError(kind)
+
+        await until("session.created")
+        update = {"modalities": ["text", "audio"], "voice": "verse", "turn_detection": None,
+                  "input_audio_format": "g711_ulaw",
+                  "output_audio_format": "g711_ulaw"}  # fmt: skip
+        await ws.send(json.dumps({"type": "session.update", "session": update}))
+        await until("session.updated")
+        hello = {"type": "message", "role": "user",
+                 "content": [{"type": "input_text", "text": "Hello there"}]}  # fmt: skip
+        await ws.send(json.dumps({"type": "conversation.item.create", "item": hello}))
+        await ws.send(json.dumps({"type": "response.create"}))
+        await until("response.done")
+        side = {"conversation": "none", "metadata": {"purpose": "summary"}}
+        await ws.send(json.dumps({"type": "response.create", "response": side}))
+        await until("response.done")
+    await _current(recorder)
+    reply = "You said: Hello there. Got it, happy to help."
+    assert _query(db_path, "SELECT role, text FROM items ORDER BY position") == [
+        ("user", "Hello there"),
+        ("assistant", reply),
+    ]
+    responses = _query(
+        db_path, "SELECT out_of_band, conversation, metadata FROM responses ORDER BY created_ms"
+    )
+    assert responses == [(0, "auto", None), (1, "none", '{"purpose":"summary"}')]
+    ((out_ms, fmt, protocol, voice),) = _query(
+        db_path, "SELECT audio_out_ms, output_format, protocol, voice FROM sessions"
+    )
+    ((audio_bytes,),) = _query(
+        db_path, "SELECT sum(length(audio)) FROM event WHERE type = 'response.audio.delta'"
+    )
+    assert (fmt, protocol, voice) == ("g711_ulaw@8000", "beta", "verse")
+    assert out_ms == audio_bytes / 8  # one byte a sample at 8 kHz, both responses

@@ -1,8 +1,9 @@
 """Response events: lifecycle, output items and parts, streamed text, transcripts and audio.
 
 A response's times are the arrival (at the recorder) of `response.created`, of its
-first text delta (`response.output_text.delta`, beta `response.text.delta`), of its
-first audio transcript delta, of its first audio delta, and of `response.done`.
+first text delta (`response.output_text.delta`, beta `response.text.delta`, or the
+audio's transcript delta, whichever comes first), of its first audio transcript
+delta, of its first audio delta, and of `response.done`.
 Audio deltas are counted from the row (`length(event.audio)`), never decoded, and
 timed at the response's own output format when `response.created` states one.  Pure.
 """
@@ -120,12 +121,14 @@ def on_done(p: Projector, row: EventRow, event: ev.ResponseDone) -> None:
     if r.usage is not None:
         response.usage = as_text(r.usage)
     for out in r.output or ():
-        if not out.id:
-            continue
-        item = _output_item(p, row, out.id, response)
-        merge(p, item, out)
+        if out.id:
+            merge(p, _output_item(p, row, out.id, response), out)
+    if response.conversation != "auto":
+        return
+    for item_id in response.output_item_ids:
+        item = p.items[item_id]
         # A server that never announced the item in the conversation: append it now.
-        if response.conversation == "auto" and not item.in_conversation:
+        if not item.in_conversation:
             p.conversation.insert(item, None)
             item.added_ns = row.t_ns
 
@@ -207,6 +210,9 @@ def on_transcript_delta(p: Projector, row: EventRow, event: ev.AudioTranscriptDe
         append_transcript(item, event.content_index, event.delta or "", "output_audio")
     if response is not None and response.first_transcript_ns is None:
         response.first_transcript_ns = row.t_ns
+        if response.first_text_ns is None:  # the first words, spoken or written
+            response.first_text_ns = row.t_ns
+            first_output(p, response, audio=False)
 
 
 def on_transcript_done(p: Projector, row: EventRow, event: ev.AudioTranscriptDone) -> None:
