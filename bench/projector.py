@@ -149,7 +149,7 @@ def run(quick: bool) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         db_path = os.path.join(tmp, "long.db")
         conn = open_db(db_path)
-        session = import_jsonl(conn, generate(turns), source_name="generated")
+        session = import_jsonl(conn, generate(turns), source_name="generated", project=False)
         sid = session.db_id
         assert sid is not None
         events = session.next_seq

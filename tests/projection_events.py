@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from projection_helpers import pcm
+from tests.projection_helpers import pcm
 
 Event = dict[str, Any]
 

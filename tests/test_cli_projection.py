@@ -14,13 +14,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REAL_SESSIONS, run_cli
-from sdk_call import FORECAST, TRUNCATE_AT_MS, CallLog, record_call
 from websockets.asyncio.client import connect
 
 from rtrec.sim.server import Simulator
 from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl
+from tests.conftest import REAL_SESSIONS, run_cli
+from tests.sdk_call import FORECAST, TRUNCATE_AT_MS, CallLog, record_call
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,7 @@ def test_import_projects_at_once_and_reading_commands_catch_up(tmp_path):
     # before its follower ran) is caught up by the next reading command.
     conn = open_db(db_path)
     with fixture.open("rb") as lines:
-        import_jsonl(conn, lines, source_name="raw")
+        import_jsonl(conn, lines, source_name="raw", project=False)
     conn.close()
     assert sqlite3.connect(db_path).execute("SELECT count(*) FROM items").fetchone() == (4,)
     out = _ok(

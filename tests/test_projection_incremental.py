@@ -16,12 +16,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import REAL_SESSIONS, run_cli
-from projection_helpers import dump_projection, pcm
 
+from rtrec.jsonl import encode_line
 from rtrec.store import projection
 from rtrec.store.db import open_db
-from rtrec.store.importer import import_jsonl
+from rtrec.store.frames import decode_frame
+from rtrec.store.importer import import_jsonl, restore_spill
+from tests.conftest import REAL_SESSIONS, run_cli
+from tests.projection_helpers import dump_projection, pcm
 
 
 def _tricky_session() -> list[dict]:
@@ -252,6 +254,34 @@ def test_projection_rows_of_an_older_projector_version_are_rebuilt(source, tmp_p
         "VALUES (?, 'stale', 1, 0, 0)",
         (sid,),
     )
+    assert projection.sessions_behind(conn) == [sid]
+    projection.catch_up(conn)
+    assert dump_projection(conn, sid) == _expected(source_path, sid)
+
+
+def test_events_restored_from_a_spill_behind_the_checkpoint_trigger_a_rebuild(source, tmp_path):
+    """A spill file restored into its session (events before the checkpoint) is not lost."""
+    source_path, ids = source
+    sid = ids["tricky"]
+    conn = _target(tmp_path, source_path, sid)
+    _copy(conn, sid, 0, 9)
+    _copy(conn, sid, 20, 10_000)  # 10-19 went to the spill file during the recording
+    projection.catch_up(conn, [sid])
+    uuid, started_ns = conn.execute(
+        "SELECT uuid, started_ns FROM session WHERE id = ?", (sid,)
+    ).fetchone()
+    lines = [json.dumps({"spill_session": {"uuid": uuid}})]
+    for seq, t_ns, direction, frame, audio, audio_at in conn.execute(
+        "SELECT seq, t_ns, direction, frame, audio, audio_at FROM src.event "
+        "WHERE session_id = ? AND seq BETWEEN 10 AND 19",
+        (sid,),
+    ):
+        body = json.loads(encode_line(t_ns, direction, decode_frame(frame, audio, audio_at)))
+        lines.append(
+            json.dumps({"session": uuid, "seq": seq, "wall_ns": started_ns + t_ns, **body})
+        )
+    restored = restore_spill(conn, lines, source_name="spill.jsonl")
+    assert restored.added == 10
     assert projection.sessions_behind(conn) == [sid]
     projection.catch_up(conn)
     assert dump_projection(conn, sid) == _expected(source_path, sid)

@@ -11,11 +11,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import REAL_SESSIONS
 
 from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl
 from rtrec.store.projection import catch_up
+from tests.conftest import REAL_SESSIONS
 
 MARCELO = "Hello, my name is Marcelo."
 LONDON_ARGS = '{  \n  "city": "London" \n} \n'
@@ -130,7 +130,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
         with path.open("rb") as lines:
             session = import_jsonl(conn, lines, source_name=path.stem)
         conn.execute("UPDATE session SET path = ? WHERE id = ?", (path.stem, session.db_id))
-        catch_up(conn, [session.db_id])
+        assert catch_up(conn, [session.db_id]) == 0  # import_jsonl projected it already
     return conn
 
 

@@ -7,12 +7,12 @@ import json
 import sqlite3
 
 import pytest
-from sdk_call import FORECAST, TRUNCATE_AT_MS, voice_agent_call
 from websockets.asyncio.client import connect
 
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import DEFAULT_USER_LINES
 from rtrec.sim.dialogue import STORY
+from tests.sdk_call import FORECAST, TRUNCATE_AT_MS, voice_agent_call
 
 WEATHER, STORY_REQUEST, THANKS = DEFAULT_USER_LINES
 

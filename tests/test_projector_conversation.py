@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projection_events import (
+from tests.projection_events import (
     added,
     audio_response,
     create,
@@ -16,7 +16,7 @@ from projection_events import (
     transcription,
     user_audio_turn,
 )
-from projection_helpers import conversation, fold
+from tests.projection_helpers import conversation, fold
 
 
 def order(p: object) -> list[str]:

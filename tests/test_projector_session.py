@@ -7,7 +7,10 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from projection_events import (
+
+from rtrec.events import EVENT_TYPES
+from rtrec.projector import Projector, SessionState
+from tests.projection_events import (
     added,
     audio_response,
     create,
@@ -18,10 +21,7 @@ from projection_events import (
     streamed,
     user_audio_turn,
 )
-from projection_helpers import conversation, fold, pcm, row
-
-from rtrec.events import EVENT_TYPES
-from rtrec.projector import Projector, SessionState
+from tests.projection_helpers import conversation, fold, pcm, row
 
 
 def test_out_of_band_responses_are_tracked_but_never_join_the_conversation():
@@ -271,3 +271,30 @@ def test_the_projector_is_pure():
         source = path.read_text()
         for module in ("sqlite3", "asyncio", "aiosqlite", "websockets"):
             assert f"import {module}" not in source and f"from {module}" not in source, path
+
+
+HOSTILE = [
+    "[" * 5000 + "]" * 5000,
+    '{"a":' * 3000 + "1" + "}" * 3000,
+    '{"type": "response.done", "response": ' + "[" * 3000 + "]" * 3000 + "}",
+    '{"type": "error", "error": ' + '{"a":' * 3000 + "1" + "}" * 3000 + "}",
+    '{"type": "x", "type": "y", "type": 5}',
+    '{"value": NaN}',
+    "\x00\x01",
+    '"just a string"',
+    b"\xff\xfe",
+    b"",
+]
+
+
+def test_hostile_frames_are_counted_not_fatal():
+    p = Projector(SessionState(session_id=1))
+    for seq, frame in enumerate(HOSTILE * 2):
+        direction = "client" if seq % 2 else "server"
+        if isinstance(frame, bytes):
+            p.apply(row(seq, seq, "{}", direction)._replace(type=None, frame=frame))
+        else:
+            p.apply(row(seq, seq, frame, direction))
+    assert p.session.events == 20
+    assert p.session.unknown_events + p.session.malformed_events >= 16
+    assert p.items == {} and p.new_errors == []

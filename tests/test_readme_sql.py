@@ -7,7 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sdk_call import FORECAST, TRUNCATE_AT_MS, CallLog, record_call
+
+from tests.sdk_call import FORECAST, TRUNCATE_AT_MS, CallLog, record_call
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -14,7 +14,6 @@ from rtrec.errors import RtrecError
 from rtrec.jsonl import encode_line
 from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl, is_spill, restore_spill
-from rtrec.store.projection import catch_up
 from rtrec.store.reader import iter_frames, resolve_session
 from rtrec.store.spill import read_spill_lines
 
@@ -76,8 +75,6 @@ def import_(db_path: str, file: str) -> None:
             return
         with _input(file) as lines:
             session = import_jsonl(conn, lines, source_name="<stdin>" if file == "-" else file)
-        assert session.db_id is not None
-        catch_up(conn, [session.db_id])  # the views show the imported session at once
     finally:
         conn.close()
     click.echo(

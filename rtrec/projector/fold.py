@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from rtrec.events import EVENT_CLASSES, EVENT_TYPES, UnknownEvent, decode_event
+from rtrec.events import EVENT_CLASSES, EVENT_TYPES, UNPARSABLE, UnknownEvent, decode_event
 from rtrec.projector.config import format_from_text
 from rtrec.projector.conversation import Conversation
 from rtrec.projector.event_row import EventRow
@@ -95,7 +95,11 @@ class Projector:
             event = self._decode(row)
             if event is None:
                 return
-        handler(self, row, event)
+        try:
+            handler(self, row, event)
+        except Exception as exc:  # a server quirk the fold did not foresee: never fatal
+            self.session.malformed_events += 1
+            self.count_unknown(f"(not applied: {row.type}: {type(exc).__name__})", event=False)
 
     def apply_all(self, rows: Iterable[EventRow]) -> None:
         apply = self.apply
@@ -126,7 +130,7 @@ class Projector:
             return None
         try:
             return msgspec.convert(event.data, cls, strict=False)
-        except msgspec.ValidationError:
+        except (msgspec.ValidationError, RecursionError):
             return None
 
     # -- state access for the handlers --------------------------------------------
@@ -184,7 +188,7 @@ def _untyped(frame: str | bytes | None) -> str:
         return "(binary frame)"
     try:
         msgspec.json.decode(frame or "")
-    except msgspec.DecodeError:
+    except UNPARSABLE:
         return "(not JSON)"
     return "(no type)"
 

@@ -57,7 +57,7 @@ def _extras(frame: str | bytes | None) -> dict[str, Any]:
         return {}
     try:
         extras = _extras_decoder.decode(frame).response
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, *ev.UNPARSABLE):
         return {}
     return msgspec.structs.asdict(extras) if extras is not None else {}
 

@@ -115,7 +115,7 @@ class ProjectionFollower:
             if self._failing:
                 self._failing = False
                 self._warn("projections are being updated again")
-        except sqlite3.Error as exc:
+        except Exception as exc:  # the relay must outlive any projection trouble
             # The log is safe; only the views lag.  The next commit retries.
             self._tracked.clear()
             if not self._failing:

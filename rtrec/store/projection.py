@@ -227,6 +227,17 @@ def catch_up(
     return total
 
 
+def invalidate(conn: sqlite3.Connection, session_ids: Iterable[int]) -> None:
+    """Have these sessions' projections rebuilt from scratch by the next catch-up.
+
+    For events added behind a checkpoint (a spill file restored into its sessions).
+    """
+    conn.executemany(
+        "UPDATE projected_session SET version = 0 WHERE session_id = ?",
+        [(session_id,) for session_id in session_ids],
+    )
+
+
 def reproject(conn: sqlite3.Connection, session_ids: Iterable[int] | None = None) -> int:
     """Rebuild projections from the event log alone; returns events folded."""
     if session_ids is None:
