@@ -15,6 +15,7 @@ import sys
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from rtrec.sim.server import Simulator
 from rtrec.store.db import open_db
@@ -259,3 +260,13 @@ def test_help_lists_the_new_commands():
     out = _ok(run_cli("--help"))
     for command in ("show", "sql", "reproject"):
         assert re.search(rf"^\s+{command}\s", out, re.MULTILINE)
+
+
+async def test_show_a_refused_session(recorder, db_path):
+    with pytest.raises(InvalidStatus):
+        async with connect(f"{recorder.url}/v1/realtime?model=m&sim_status=429"):
+            pass
+    await recorder.writer.flush()
+    out = await asyncio.to_thread(lambda: _ok(run_cli("show", "last", db_path=db_path)))
+    assert "upstream_refused" in out and "refused the connection: HTTP 429" in out
+    assert "(no conversation items)" in out

@@ -39,6 +39,13 @@ def _block(head: str, text: str | None) -> list[str]:
     return [f"{head}: {first}", *(f"{INDENT}  {line}" for line in rest)]
 
 
+def _tool_names(tools: list[Any]) -> list[str]:
+    return [
+        str(t.get("name") or t.get("server_label") or "?") if isinstance(t, dict) else "?"
+        for t in tools
+    ]
+
+
 def header(state: dict[str, Any]) -> list[str]:
     s = state["session"]
     config = s.get("config") or {}
@@ -56,16 +63,19 @@ def header(state: dict[str, Any]) -> list[str]:
             if part
         )
     ]
-    settings = [
-        f"voice {s['voice']}" if s.get("voice") else None,
-        f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
-        s.get("turn_detection") or ("no turn detection" if config else None),
-        f"transcription {s['transcription_model']}" if s.get("transcription_model") else None,
-        f"tools {', '.join(t.get('name', '?') for t in config['tools'])}"
-        if config.get("tools")
-        else None,
-    ]
-    lines.append(" · ".join(x for x in settings if x))
+    if s.get("refused_status") is not None:
+        lines.append(f"the upstream refused the connection: HTTP {s['refused_status']}")
+    if config:
+        settings = [
+            f"voice {s['voice']}" if s.get("voice") else None,
+            f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
+            s.get("turn_detection") or "no turn detection",
+            f"transcription {s['transcription_model']}" if s.get("transcription_model") else None,
+            f"tools {', '.join(_tool_names(config['tools']))}"
+            if isinstance(config.get("tools"), list) and config["tools"]
+            else None,
+        ]
+        lines.append(" · ".join(x for x in settings if x))
     totals = [
         f"{s.get('event_count', 0):,} events",
         f"audio {_seconds(s.get('audio_in_ms'))} in / {_seconds(s.get('audio_out_ms'))} out",
