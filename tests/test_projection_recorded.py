@@ -12,6 +12,9 @@ from websockets.asyncio.client import connect
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import DEFAULT_USER_LINES
 from rtrec.sim.dialogue import STORY
+from rtrec.store.db import open_db
+from rtrec.store.projection import catch_up, reproject
+from tests.projection_helpers import dump_projection
 from tests.sdk_call import FORECAST, TRUNCATE_AT_MS, voice_agent_call
 
 WEATHER, STORY_REQUEST, THANKS = DEFAULT_USER_LINES
@@ -204,3 +207,33 @@ async def test_a_beta_session_with_an_out_of_band_response(db_path: str, recorde
     )
     assert (fmt, protocol, voice) == ("g711_ulaw@8000", "beta", "verse")
     assert out_ms == audio_bytes / 8  # one byte a sample at 8 kHz, both responses
+
+
+async def test_a_reader_catching_up_mid_call_and_the_follower_agree_with_a_rebuild(
+    db_path: str, recorder: Recorder
+):
+    async def during() -> None:
+        # What `rtrec sql` does when run during the call: it projects the live session
+        # itself, moving the checkpoint under the follower's feet.
+        assert recorder.writer is not None
+        await recorder.writer.flush()
+        await asyncio.to_thread(_reader_catch_up, db_path)
+
+    await voice_agent_call(recorder.url, during)
+    await _current(recorder)
+    assert recorder.follower is not None and recorder.follower.reloads >= 1
+    conn = open_db(db_path)
+    try:
+        live = dump_projection(conn)
+        reproject(conn)
+        assert dump_projection(conn) == live
+    finally:
+        conn.close()
+
+
+def _reader_catch_up(db_path: str) -> None:
+    conn = open_db(db_path)
+    try:
+        assert catch_up(conn) > 0
+    finally:
+        conn.close()

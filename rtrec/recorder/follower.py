@@ -19,7 +19,14 @@ import time
 from collections.abc import Callable
 
 from rtrec.store.db import writer_pragmas
-from rtrec.store.projection import FLUSH_EVERY, Tracked, fold_new, load, write_together
+from rtrec.store.projection import (
+    FLUSH_EVERY,
+    Tracked,
+    advance,
+    fold_new,
+    load,
+    write_together,
+)
 
 DEFAULT_INTERVAL = 0.2  # seconds between catch-ups at most
 
@@ -46,6 +53,7 @@ class ProjectionFollower:
         self._unfinished: set[int] = set()  # sessions to look at again next pass
         self._failing = False
         self.events_folded = 0
+        self.reloads = 0  # times another process had moved a session's checkpoint
         self.cpu_s = 0.0  # CPU time of the thread's catch-ups (the benchmark reports it)
 
     def start(self) -> None:
@@ -61,16 +69,20 @@ class ProjectionFollower:
         self._wake.set()
 
     def sync(self, timeout: float = 30.0) -> bool:
-        """Wait for a catch-up that starts after this call; False on timeout or if stopped."""
+        """Wait until everything committed before this call is projected.
+
+        That is a pass that starts after the call, and any backlog it left.  False on
+        timeout, or if the follower stopped.
+        """
+
+        def caught_up() -> bool:
+            return self._passes_done >= target and not self._unfinished
+
         with self._progress:
             target = self._passes_started + 1
             self._wake.set()
-            return (
-                self._progress.wait_for(
-                    lambda: self._passes_done >= target or self._thread is None, timeout
-                )
-                and self._passes_done >= target
-            )
+            self._progress.wait_for(lambda: caught_up() or self._thread is None, timeout)
+            return caught_up()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Run a last catch-up and end the thread (blocking: call it off the event loop)."""
@@ -151,8 +163,11 @@ class ProjectionFollower:
             batch.append(tracked)
         # One transaction for every session: one commit per pass, however many calls.
         for stale in write_together(conn, batch):
-            del self._tracked[stale.session_id]  # another process wrote it: reload, redo
-            backlog.add(stale.session_id)
+            # Another process projected it meanwhile: carry on from its rows.
+            self.reloads += 1
+            tracked, folded = advance(conn, load(conn, stale.session_id))
+            self._tracked[stale.session_id] = tracked
+            self.events_folded += folded
         self._unfinished = backlog
         if backlog:
             self._wake.set()

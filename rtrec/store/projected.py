@@ -33,9 +33,9 @@ _JSON_COLUMNS = {
 def refresh(conn: sqlite3.Connection, session_id: int | None = None) -> str | None:
     """Catch projections up before reading; a warning if that was not possible.
 
-    Sessions a running recorder is writing are left to its follower.  A database
-    left behind by a killed recorder, or imported by an older rtrec, is brought up
-    to date here.
+    Everything already written is projected, sessions being recorded included: a
+    database left behind by a killed recorder, or written by an older rtrec, reads
+    current, and so does one a recorder is writing right now.
     """
     try:
         behind = sessions_behind(conn)

@@ -198,11 +198,13 @@ def _client_event(
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-def sessions_behind(conn: sqlite3.Connection, *, skip_live: bool = True) -> list[int]:
+def sessions_behind(conn: sqlite3.Connection, *, skip_live: bool = False) -> list[int]:
     """Sessions whose projection is missing, behind their events, or from an older rtrec.
 
     With `skip_live`, sessions a running recorder is still writing are left to that
-    recorder's follower (see rtrec/recorder/follower.py).
+    recorder's follower (see rtrec/recorder/follower.py).  Reading commands do not skip
+    them: they show everything written so far, and the follower, finding its
+    checkpoint moved, reloads the session's state and carries on.
     """
     live = " AND NOT (s.ended_at IS NULL AND s.recorder IS NOT NULL)" if skip_live else ""
     rows = conn.execute(
@@ -216,7 +218,7 @@ def sessions_behind(conn: sqlite3.Connection, *, skip_live: bool = True) -> list
 
 
 def catch_up(
-    conn: sqlite3.Connection, session_ids: Iterable[int] | None = None, *, skip_live: bool = True
+    conn: sqlite3.Connection, session_ids: Iterable[int] | None = None, *, skip_live: bool = False
 ) -> int:
     """Bring projections up to date (all sessions behind, or these); returns events folded."""
     ids = sessions_behind(conn, skip_live=skip_live) if session_ids is None else session_ids
