@@ -5,4 +5,12 @@ Run them all with `python -m bench` (or `bench/run`); `--quick` for a short pass
 `run(quick: bool) -> list[Result]`, and is listed in BENCHMARKS below.
 """
 
-BENCHMARKS: list[str] = ["relay", "ingest", "storage", "memory", "export_wav", "replay_timing"]
+BENCHMARKS: list[str] = [
+    "relay",
+    "ingest",
+    "storage",
+    "memory",
+    "export_wav",
+    "replay_timing",
+    "projector",
+]

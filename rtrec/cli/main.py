@@ -31,9 +31,19 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from rtrec.cli import demo, export_wav, record, replay, sessions, transfer
+    from rtrec.cli import (
+        demo,
+        export_wav,
+        record,
+        replay,
+        reproject,
+        sessions,
+        show,
+        sql,
+        transfer,
+    )
 
-    for module in (record, sessions, transfer, replay, demo, export_wav):
+    for module in (record, sessions, transfer, replay, demo, export_wav, show, sql, reproject):
         for command in module.COMMANDS:
             cli.add_command(command)
 

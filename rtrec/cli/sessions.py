@@ -9,6 +9,7 @@ import click
 
 from rtrec.cli.options import db_option, json_option
 from rtrec.store.db import open_db
+from rtrec.store.projected import refresh
 from rtrec.timefmt import format_duration
 
 
@@ -30,8 +31,11 @@ def _seconds(ms: object) -> str:
 def sessions(db_path: str, as_json: bool) -> None:
     """List recorded sessions: id, start, duration, model, events, audio, end reason."""
     conn = open_db(db_path, create=False)
+    warning = refresh(conn)  # audio seconds, voice… come from the projections
     rows = session_rows(conn)
     conn.close()
+    if warning:
+        click.echo(f"rtrec: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 from types import TracebackType
@@ -9,6 +10,7 @@ from typing import TextIO
 
 from rtrec.errors import ConfigError
 from rtrec.recorder.access import AccessPolicy
+from rtrec.recorder.follower import ProjectionFollower
 from rtrec.recorder.server import DEFAULT_MAX_FRAME, RelayConfig, RelayServer
 from rtrec.recorder.status import StatusBoard
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM, UpstreamTarget
@@ -43,6 +45,7 @@ class Recorder:
         max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
         spill_max_bytes: int = DEFAULT_SPILL_MAX_BYTES,
         spill_reserve_bytes: int = DEFAULT_SPILL_RESERVE_BYTES,
+        project: bool = True,
     ) -> None:
         self.db_path = db_path
         self.config = RelayConfig(
@@ -63,6 +66,9 @@ class Recorder:
         self._lock: RecorderLock | None = None
         self.writer: EventWriter | None = None
         self.server: RelayServer | None = None
+        # Keeps the projection tables (items, responses, turns…) current while recording.
+        self.follower: ProjectionFollower | None = None
+        self.project = project
 
     @property
     def url(self) -> str:
@@ -72,6 +78,12 @@ class Recorder:
     async def start(self) -> None:
         open_db(self.db_path).close()  # create or migrate, recover interrupted sessions
         self._lock = RecorderLock(self.db_path)
+        if self.project:
+            loop = asyncio.get_running_loop()
+            self.follower = ProjectionFollower(
+                self.db_path, warn=lambda text: loop.call_soon_threadsafe(self.status.note, text)
+            )
+            self.follower.start()
         self.writer = EventWriter(
             self.db_path,
             recorder_id=self._lock.recorder_id,
@@ -79,6 +91,7 @@ class Recorder:
             max_pending_bytes=self.max_pending_bytes,
             spill_max_bytes=self.spill_max_bytes,
             spill_reserve_bytes=self.spill_reserve_bytes,
+            on_commit=self.follower.notify if self.follower is not None else None,
             warn=self.status.note,
         )
         await self.writer.start()
@@ -99,6 +112,8 @@ class Recorder:
         await self.status.stop()
         if self.writer is not None:
             ok = await self.writer.close()
+        if self.follower is not None:
+            await asyncio.to_thread(self.follower.stop)  # a last catch-up: views complete
         if self._lock is not None:
             # Sessions whose end could not be written stay open in the database; with
             # this lock gone the next open marks them interrupted.

@@ -14,6 +14,7 @@ from rtrec.errors import ImportFormatError
 from rtrec.jsonl import BARE_EVENT_SPACING_NS, LineError, decode_object, parse_line, parse_object
 from rtrec.store.db import transaction
 from rtrec.store.frames import REDACTED, encode_frame
+from rtrec.store.projection import catch_up, invalidate
 from rtrec.store.session import INSERT_SESSION, SESSION_COLUMNS, UPDATE_SESSION, LiveSession
 from rtrec.store.writer import INSERT_EVENT, PendingEvent, event_rows
 
@@ -24,8 +25,13 @@ def import_jsonl(
     *,
     source_name: str,
     source: str = "import",
+    project: bool = True,
 ) -> LiveSession:
-    """Import the lines as a new session; raises ImportFormatError naming the bad line."""
+    """Import the lines as a new session; raises ImportFormatError naming the bad line.
+
+    With `project`, the session's projection (items, responses, turns…) is built too,
+    so the views show it at once.
+    """
     session = LiveSession(source=source)
     last_t_ns = 0
 
@@ -53,6 +59,9 @@ def import_jsonl(
             raise ImportFormatError(source_name, 0, "the file holds no events")
         session.end("imported", session.started_ns + last_t_ns)
         conn.execute(UPDATE_SESSION, session.update_values())
+    if project:
+        assert session.db_id is not None
+        catch_up(conn, [session.db_id])
     return session
 
 
@@ -121,6 +130,8 @@ def restore_spill(
             if len(rows) >= _RESTORE_BATCH:
                 write_rows()
         write_rows()
+        # Restored events may sit before a projection's checkpoint: rebuild those.
+        invalidate(conn, list(ids.values()))
     return result
 
 

@@ -1,0 +1,118 @@
+"""`rtrec sql QUERY`: run SQL against the views, read-only, like sqlite-utils' `query`."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+import sqlite3
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from rtrec.cli.options import db_option
+from rtrec.errors import RtrecError
+from rtrec.store.db import open_db_readonly
+from rtrec.store.projected import refresh_path
+
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
+def parameter_value(text: str) -> int | float | str:
+    """A -p value: integers and decimals as numbers (so `session_id = :id` matches)."""
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return text
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    def text(value: Any) -> str:
+        value = _cell(value)
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "NaN"
+        return str(value).replace("\n", "\\n")
+
+    cells = [[text(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    numeric = [
+        all(isinstance(row[i], int | float) or row[i] is None for row in rows) and bool(rows)
+        for i in range(len(columns))
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    return [line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$base64": base64.b64encode(value).decode("ascii")}
+    return value
+
+
+@click.command()
+@db_option
+@click.argument("query")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Bind :NAME in the query to VALUE (repeatable).",
+)
+@click.option("--json", "fmt", flag_value="json", help="Print a JSON array of objects.")
+@click.option("--csv", "fmt", flag_value="csv", help="Print CSV with a header row.")
+@click.option("--table", "fmt", flag_value="table", default=True, help="Print a table (default).")
+def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+    """Run QUERY (one SQL statement; `-` reads it from stdin) on a read-only connection.
+
+    The views: sessions, events, items, responses, turns, tool_calls, session_updates,
+    errors.  Example: rtrec sql "SELECT * FROM turns WHERE session_id = :s" -p s 1
+    """
+    if query == "-":
+        query = sys.stdin.read()
+    warning = refresh_path(db_path)
+    if warning:
+        click.echo(f"rtrec: {warning}", err=True)
+    conn = open_db_readonly(db_path)
+    try:
+        cursor = conn.execute(query, {name: parameter_value(v) for name, v in params})
+        columns = [d[0] for d in cursor.description or ()]
+        rows = cursor.fetchall()
+    except (sqlite3.Error, sqlite3.Warning) as exc:
+        hint = " (give it with -p NAME VALUE)" if "binding parameter" in str(exc) else ""
+        raise RtrecError(f"SQL error: {exc}{hint}") from exc
+    finally:
+        conn.close()
+    if fmt == "json":
+        data = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_cell(v) for v in row] for row in rows])
+    elif columns:
+        click.echo("\n".join(format_table(columns, rows)))
+
+
+COMMANDS = [sql]

@@ -1,0 +1,230 @@
+"""The readable transcript of `rtrec show`: a session's projected state as lines of text.
+
+Items in conversation order (deleted ones where they were), each response after its
+last item with status, latency and tokens, and errors and responses that produced
+no conversation item at the point in time they happened.  Pure: dicts in, lines out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from rtrec.timefmt import format_duration
+
+Row = dict[str, Any]
+INDENT = " " * 10
+
+
+def _seconds(ms: float | None) -> str:
+    return f"{ms / 1000:.1f} s" if isinstance(ms, int | float) else "?"
+
+
+def _ms(ms: float | None) -> str:
+    if not isinstance(ms, int | float):
+        return "?"
+    return f"{ms:.0f} ms" if abs(ms) < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def _stamp(ms: float | None) -> str:
+    return f"[{_seconds(ms):>7}]" if isinstance(ms, int | float) else " " * 9
+
+
+def _block(head: str, text: str | None) -> list[str]:
+    """`head: text`, continuation lines indented under it."""
+    if not text:
+        return [head]
+    first, *rest = text.splitlines() or [""]
+    return [f"{head}: {first}", *(f"{INDENT}  {line}" for line in rest)]
+
+
+def _tool_names(tools: list[Any]) -> list[str]:
+    return [
+        str(t.get("name") or t.get("server_label") or "?") if isinstance(t, dict) else "?"
+        for t in tools
+    ]
+
+
+def header(state: dict[str, Any]) -> list[str]:
+    s = state["session"]
+    config = s.get("config") or {}
+    duration = s.get("duration_ms")
+    lines = [
+        " · ".join(
+            str(part)
+            for part in (
+                f"Session {s.get('session_id')} ({s.get('uuid')})",
+                s.get("model") or "model ?",
+                str(s.get("started_at") or "")[:19].replace("T", " "),
+                format_duration(duration / 1000) if isinstance(duration, int | float) else None,
+                s.get("end_reason") or "open",
+            )
+            if part
+        )
+    ]
+    if s.get("refused_status") is not None:
+        lines.append(f"the upstream refused the connection: HTTP {s['refused_status']}")
+    if config:
+        settings = [
+            f"voice {s['voice']}" if s.get("voice") else None,
+            f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
+            s.get("turn_detection") or "no turn detection",
+            f"transcription {s['transcription_model']}" if s.get("transcription_model") else None,
+            f"tools {', '.join(_tool_names(config['tools']))}"
+            if isinstance(config.get("tools"), list) and config["tools"]
+            else None,
+        ]
+        lines.append(" · ".join(x for x in settings if x))
+    totals = [
+        f"{s.get('event_count', 0):,} events",
+        f"audio {_seconds(s.get('audio_in_ms'))} in / {_seconds(s.get('audio_out_ms'))} out",
+        f"{s.get('responses') or 0} responses",
+        f"{s['input_tokens']:,} in / {s['output_tokens']:,} out tokens"
+        if s.get("input_tokens") is not None and s.get("output_tokens") is not None
+        else None,
+    ]
+    lines.append(" · ".join(x for x in totals if x))
+    return lines
+
+
+def _mcp_call(item: Row) -> str:
+    label = item.get("server_label") or "?"
+    return f"{label}.{item.get('name') or '?'}({item.get('arguments') or ''})"
+
+
+def item_lines(item: Row, calls: dict[str, Row]) -> list[str]:
+    stamp = _stamp(item.get("added_ms"))
+    deleted = f"[deleted at {_seconds(item['deleted_ms'])}] " if item.get("deleted") else ""
+    kind = item.get("type")
+    if kind == "message":
+        who = item.get("role") or "?"
+        audio = f"audio {_seconds(item['audio_ms'])}" if item.get("audio_ms") else ""
+        cut = (
+            f" [cut at {_seconds(item['truncated_ms'])}]"
+            if item.get("truncated_ms") is not None
+            else ""
+        )
+        head = f"{stamp} {deleted}{who}" + (f" ({audio})" if audio else "") + cut
+        text = item.get("text")
+        if not text and item.get("transcription_status") == "failed":
+            text = f"[transcription failed: {item.get('transcription_error') or '?'}]"
+        elif not text and any(
+            (p or {}).get("type") == "input_audio" for p in item.get("content") or []
+        ):
+            text = "[no transcript]"
+        if item.get("status") == "incomplete":
+            head += " [incomplete]"
+        return _block(head, text)
+    if kind == "function_call":
+        call = f"{item.get('name') or '?'}({item.get('arguments') or ''})"
+        return [f"{stamp} {deleted}assistant → {call}  {item.get('call_id') or ''}".rstrip()]
+    if kind == "function_call_output":
+        call = calls.get(item.get("call_id") or "")
+        when = ""
+        if call is not None and call.get("answer_ms") is not None:
+            when = f", answered {_ms(call['answer_ms'])} after the call"
+        head = f"{stamp} {deleted}tool result ({item.get('call_id') or '?'}{when})"
+        return _block(head, item.get("output") or "")
+    if kind == "mcp_call":
+        call = _mcp_call(item)
+        lines = [f"{stamp} {deleted}assistant → mcp {call}  {item.get('status') or ''}".rstrip()]
+        if item.get("output"):
+            lines += _block(f"{INDENT}  result", item["output"])
+        if item.get("error"):
+            lines.append(f"{INDENT}  error: {item['error']}")
+        return lines
+    if kind == "mcp_list_tools":
+        return [f"{stamp} {deleted}mcp tools listed by {item.get('server_label') or '?'}"]
+    if kind == "mcp_approval_request":
+        return [f"{stamp} {deleted}approval requested for mcp {_mcp_call(item)}"]
+    if kind == "mcp_approval_response":
+        verdict = "approved" if item.get("approve") else "declined"
+        return [f"{stamp} {deleted}user {verdict} {item.get('approval_request_id') or '?'}"]
+    return _block(f"{stamp} {deleted}[{kind or 'item'}]", item.get("text"))
+
+
+def response_line(response: Row, turn_latency: dict[str, float]) -> str:
+    status = response.get("status") or "no response.done"
+    if response.get("status_reason"):
+        status += f" ({response['status_reason']})"
+    parts = [f"response {response.get('response_id')} {status}"]
+    if response.get("out_of_band"):
+        parts.append("out of band")
+    if response.get("audio_ms"):
+        parts.append(f"audio {_seconds(response['audio_ms'])}")
+    latency = turn_latency.get(response.get("response_id") or "")
+    first = response.get("first_audio_ms") or response.get("first_text_ms")
+    if latency is not None:
+        parts.append(f"latency {_ms(latency)}")
+    elif first is not None and response.get("created_ms") is not None:
+        parts.append(f"first output {_ms(first - response['created_ms'])} after response.created")
+    if response.get("input_tokens") is not None:
+        parts.append(f"tokens {response['input_tokens']} in / {response.get('output_tokens')} out")
+    return f"{INDENT}↳ " + " · ".join(parts)
+
+
+def error_line(error: Row) -> str:
+    what = " ".join(str(x) for x in (error.get("type"), error.get("code")) if x)
+    cause = ""
+    if error.get("client_event_type"):
+        cause = f" (client event {error['client_event_type']}"
+        cause += f" #{error['client_seq']})" if error.get("client_seq") is not None else ")"
+    elif error.get("client_event_id"):
+        cause = f" (client event {error['client_event_id']}, not recorded)"
+    return f"{_stamp(error.get('t_ms'))} error {what}: {error.get('message') or ''}{cause}"
+
+
+def render(state: dict[str, Any]) -> list[str]:
+    items: list[Row] = state["items"]
+    by_id = {i["item_id"]: i for i in items}
+    calls = {c["call_id"]: c for c in state["tool_calls"] if c.get("call_id")}
+    turn_latency = {
+        t["response_id"]: t["latency_ms"]
+        for t in state["turns"]
+        if t.get("response_id") and t.get("latency_ms") is not None
+    }
+    after: dict[str | None, list[tuple[float, str]]] = defaultdict(list)
+
+    def anchor_by_time(t_ms: float | None) -> str | None:
+        anchor = None
+        for item in items:
+            if (item.get("added_ms") or 0) <= (t_ms or 0):
+                anchor = item["item_id"]
+        return anchor
+
+    oob_text = defaultdict(list)
+    for out in state.get("out_of_band_items", []):
+        oob_text[out["response_id"]].append(out.get("text") or out.get("arguments") or "")
+    for response in state["responses"]:
+        own = [by_id[i] for i in response.get("output_item_ids") or [] if i in by_id]
+        line = response_line(response, turn_latency)
+        t_ms = response.get("created_ms") or 0
+        if own:
+            last = max(own, key=lambda i: i.get("ordinal") or 0)
+            after[last["item_id"]].append((t_ms, line))
+            continue
+        if oob_text.get(response["response_id"]):
+            line += "\n" + "\n".join(
+                f"{INDENT}  output: {text}" for text in oob_text[response["response_id"]]
+            )
+        after[anchor_by_time(t_ms)].append((t_ms, line))
+    for error in state["errors"]:
+        after[anchor_by_time(error.get("t_ms"))].append((error.get("t_ms") or 0, error_line(error)))
+
+    lines = [*header(state), ""]
+    lines += [line for _, line in sorted(after.pop(None, []))]
+    for item in items:
+        lines += item_lines(item, calls)
+        lines += [line for _, line in sorted(after.get(item["item_id"], []))]
+    unknown = (state["session"].get("unknown_types")) or {}
+    if unknown:
+        counted = ", ".join(f"{name} ×{count}" for name, count in sorted(unknown.items()))
+        lines += ["", f"Not interpreted (kept in the log): {counted}"]
+    if not items and not state["responses"]:
+        lines.append("(no conversation items)")
+    return lines
+
+
+def dumps(state: dict[str, Any]) -> str:
+    return json.dumps(state, indent=2, ensure_ascii=False)

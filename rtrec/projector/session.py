@@ -1,0 +1,165 @@
+"""Session-level events: configuration, input audio, rate limits, errors, client requests.
+
+Client `conversation.item.create` and `response.create` events are remembered until
+the server answers them (the item it adds, the response it creates, or an error
+naming them), so that items and responses can say which client event made them.
+The lists are bounded: a request the server never answered is forgotten eventually.
+Pure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rtrec import events as ev
+from rtrec.events import base64_decoded_length
+from rtrec.projector.config import merge_session
+from rtrec.projector.content import as_text
+from rtrec.projector.event_row import EventRow
+from rtrec.projector.state import ErrorRow, PendingCreate, PendingRequest, SessionUpdateRow
+
+if TYPE_CHECKING:
+    from rtrec.projector.fold import Projector
+
+MAX_PENDING = 16
+
+
+def audio_bytes(row: EventRow, field: str) -> int:
+    """Decoded bytes of an audio frame: the row's BLOB length, or the base64 text's."""
+    if row.audio_len is not None:
+        return row.audio_len
+    event = ev.decode_event(row.frame) if isinstance(row.frame, str) else None
+    text = getattr(event, field, None)
+    return base64_decoded_length(text) if isinstance(text, str) else 0
+
+
+def on_session(p: Projector, row: EventRow, event: ev.SessionCreated) -> None:
+    session = p.session
+    # A new dict each time (never mutated), so the update row can share it.
+    session.config = merge_session(session.config, event.session)
+    p.formats_changed()
+    p.new_updates.append(
+        SessionUpdateRow(
+            seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
+        )
+    )
+
+
+def on_append(p: Projector, row: EventRow, _: Any) -> None:
+    n = audio_bytes(row, "audio")
+    session = p.session
+    session.audio_in_bytes += n
+    session.audio_in_ms += n * 1000.0 / p.in_bytes_per_s
+    session.work.buffer_bytes += n
+
+
+def on_rate_limits(p: Projector, row: EventRow, event: ev.RateLimitsUpdated) -> None:
+    p.session.rate_limits = as_text(event.rate_limits or [])
+    p.session.rate_limits_ns = row.t_ns
+
+
+def on_error(p: Projector, row: EventRow, event: ev.Error) -> None:
+    info = event.error or ev.ErrorInfo()
+    client_event_id = info.event_id if isinstance(info.event_id, str) else None
+    p.session.errors += 1
+    p.new_errors.append(
+        ErrorRow(
+            seq=row.seq,
+            t_ns=row.t_ns,
+            type=_text(info.type),
+            code=_text(info.code),
+            message=_text(info.message),
+            param=_text(info.param),
+            client_event_id=client_event_id,
+        )
+    )
+    if client_event_id is not None:
+        # The request failed: the server will not answer it with an item or a response.
+        work = p.session.work
+        work.pending_creates = [c for c in work.pending_creates if c.event_id != client_event_id]
+        work.pending_requests = [r for r in work.pending_requests if r.event_id != client_event_id]
+
+
+def on_item_create(p: Projector, row: EventRow, event: ev.ItemCreate) -> None:
+    item = event.item or ev.Item()
+    parts = item.content or []
+    audio = sum(base64_decoded_length(part.audio) for part in parts if part.audio)
+    kind = None
+    if item.role == "user":
+        kind = "audio" if any(part.type == "input_audio" for part in parts) else "text"
+    pending = p.session.work.pending_creates
+    pending.append(
+        PendingCreate(
+            t_ns=row.t_ns,
+            event_id=row.event_id,
+            item_id=item.id,
+            type=item.type,
+            role=item.role,
+            call_id=item.call_id,
+            previous_item_id=event.previous_item_id,
+            input=kind,
+            audio_bytes=audio,
+        )
+    )
+    del pending[:-MAX_PENDING]
+
+
+def on_response_create(p: Projector, row: EventRow, event: ev.ResponseCreate) -> None:
+    params = event.response if isinstance(event.response, dict) else {}
+    conversation = params.get("conversation")
+    pending = p.session.work.pending_requests
+    pending.append(
+        PendingRequest(
+            t_ns=row.t_ns,
+            event_id=row.event_id,
+            conversation=conversation if isinstance(conversation, str) else None,
+        )
+    )
+    del pending[:-MAX_PENDING]
+
+
+def take_create(p: Projector, item_id: str, snapshot: ev.Item) -> PendingCreate | None:
+    """The client create that made this server-announced item, if one is waiting."""
+    pending = p.session.work.pending_creates
+    for index, create in enumerate(pending):
+        if create.item_id is not None:
+            matches = create.item_id == item_id
+        else:
+            matches = (
+                (create.type is None or create.type == snapshot.type)
+                and (create.role is None or snapshot.role is None or create.role == snapshot.role)
+                and (create.call_id is None or create.call_id == snapshot.call_id)
+            )
+        if matches:
+            del pending[index]
+            return create
+    return None
+
+
+def take_request(p: Projector, conversation_id: str | None) -> PendingRequest | None:
+    """The client response.create that this response.created answers, if one is waiting."""
+    pending = p.session.work.pending_requests
+    for index, request in enumerate(pending):
+        out_of_band = request.conversation == "none"
+        if out_of_band and conversation_id is not None:
+            continue  # a response in the conversation cannot answer an out-of-band request
+        del pending[index]
+        return request
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else as_text(value)
+
+
+HANDLERS = {
+    "session.created": (on_session, True, "server"),
+    "session.updated": (on_session, True, "server"),
+    "input_audio_buffer.append": (on_append, False, "client"),
+    "rate_limits.updated": (on_rate_limits, True, "server"),
+    "error": (on_error, True, "server"),
+    "conversation.item.create": (on_item_create, True, "client"),
+    "response.create": (on_response_create, True, "client"),
+}

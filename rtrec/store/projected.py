@@ -1,0 +1,103 @@
+"""Reading a session's projected state back from the views, as plain dicts.
+
+This is what `rtrec show --json` prints and what the readable transcript is drawn
+from.  JSON columns come back parsed; times are milliseconds since session start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from typing import Any
+
+from rtrec.store.db import open_db
+from rtrec.store.projection import catch_up, sessions_behind
+
+_JSON_COLUMNS = {
+    "content",
+    "segments",
+    "output_item_ids",
+    "modalities",
+    "metadata",
+    "status_details",
+    "usage",
+    "config",
+    "output_modalities",
+    "tools",
+    "rate_limits",
+    "unknown_types",
+}
+
+
+def refresh(conn: sqlite3.Connection, session_id: int | None = None) -> str | None:
+    """Catch projections up before reading; a warning if that was not possible.
+
+    Everything already written is projected, sessions being recorded included: a
+    database left behind by a killed recorder, or written by an older rtrec, reads
+    current, and so does one a recorder is writing right now.
+    """
+    try:
+        behind = sessions_behind(conn)
+        if session_id is not None:
+            behind = [s for s in behind if s == session_id]
+        catch_up(conn, behind)
+    except sqlite3.OperationalError as exc:
+        return f"the views may be behind the event log ({exc})"
+    return None
+
+
+def refresh_path(db_path: str) -> str | None:
+    """`refresh` through a short-lived connection (for commands that then read only)."""
+    conn = open_db(db_path, create=False)
+    try:
+        return refresh(conn)
+    finally:
+        conn.close()
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    out = []
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        for key in _JSON_COLUMNS.intersection(row):
+            if isinstance(row[key], str):
+                with contextlib.suppress(ValueError):  # a plain string stays one
+                    row[key] = json.loads(row[key])
+        out.append(row)
+    return out
+
+
+def read_projection(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]:
+    """Everything projected for one session, ready to print or dump as JSON."""
+    one = (session_id,)
+    sessions = _rows(conn, "SELECT * FROM sessions WHERE session_id = ?", one)
+    extra = _rows(
+        conn,
+        "SELECT config, rate_limits, rate_limits_ns / 1e6 AS rate_limits_ms, unknown_types, "
+        "malformed_events FROM projected_session WHERE session_id = ?",
+        one,
+    )
+    session = {**(sessions[0] if sessions else {}), **(extra[0] if extra else {})}
+    return {
+        "session": session,
+        "items": _rows(conn, "SELECT * FROM items WHERE session_id = ? ORDER BY ordinal", one),
+        "responses": _rows(
+            conn, "SELECT * FROM responses WHERE session_id = ? ORDER BY created_ms", one
+        ),
+        "out_of_band_items": _rows(
+            conn,
+            "SELECT item_id, type, role, status, text, call_id, name, arguments, output, "
+            "response_id FROM projected_item WHERE session_id = ? AND NOT in_conversation "
+            "AND response_id IS NOT NULL ORDER BY first_ns",
+            one,
+        ),
+        "turns": _rows(conn, "SELECT * FROM turns WHERE session_id = ? ORDER BY turn", one),
+        "tool_calls": _rows(conn, "SELECT * FROM tool_calls WHERE session_id = ?", one),
+        "session_updates": _rows(
+            conn, "SELECT * FROM session_updates WHERE session_id = ? ORDER BY seq", one
+        ),
+        "errors": _rows(conn, "SELECT * FROM errors WHERE session_id = ? ORDER BY seq", one),
+    }
