@@ -27,6 +27,7 @@ from rtrec.store.projection import (
     load,
     write_together,
 )
+from rtrec.threads import yield_to_relay
 
 DEFAULT_INTERVAL = 0.2  # seconds between catch-ups at most
 
@@ -103,6 +104,7 @@ class ProjectionFollower:
         return conn
 
     def _run(self, conn: sqlite3.Connection) -> None:
+        yield_to_relay()
         try:
             while not self._stopping.is_set():
                 self._wake.wait()

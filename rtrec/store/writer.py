@@ -34,6 +34,7 @@ from rtrec.store.spill import (
     holds_events,
     spill_path,
 )
+from rtrec.threads import yield_to_relay
 
 INSERT_EVENT = (
     "INSERT INTO event (session_id, seq, t_ns, wall_ns, direction, type, event_id, item_id, "
@@ -138,6 +139,10 @@ class EventWriter:
 
     async def start(self) -> None:
         self._db = await aiosqlite.connect(self.db_path, isolation_level=None)
+        # aiosqlite runs each connection on a thread of its own, which it does not export.
+        worker = getattr(self._db, "_thread", None)
+        if worker is not None and worker.native_id is not None:
+            yield_to_relay(worker.native_id)
         for pragma in writer_pragmas():
             await self._db.execute(pragma)
         self._db_identity = _identity(self.db_path)
