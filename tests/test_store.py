@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -151,3 +152,28 @@ def test_the_wheel_ships_the_migrations(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for migration in (ROOT / "migrations").glob("*.sql"):
         assert f"rtrec/migrations/{migration.name}" in names
+
+
+def test_sql_reads_a_database_on_a_read_only_filesystem(tmp_path):
+    from tests.conftest import real_session_files, run_cli
+
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        db_path = str(mount / "rtrec.db")
+        assert run_cli("import", str(real_session_files()[0]), db_path=db_path).returncode == 0
+        assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
+        result = run_cli("sql", "SELECT count(*) AS n FROM items", "--json", db_path=db_path)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)[0]["n"] > 0
+        write = run_cli("sql", "DELETE FROM session", db_path=db_path)
+        assert write.returncode != 0 and "Traceback" not in write.stderr.decode()
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -15,7 +16,7 @@ import click
 
 from rtrec.cli.options import db_option
 from rtrec.errors import RtrecError
-from rtrec.store.db import open_db_readonly
+from rtrec.store.db import is_writable, open_db_readonly
 from rtrec.store.projected import refresh_path
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
@@ -91,9 +92,11 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
     """
     if query == "-":
         query = sys.stdin.read()
-    warning = refresh_path(db_path)
-    if warning:
-        click.echo(f"rtrec: {warning}", err=True)
+    if os.path.exists(db_path) and is_writable(db_path):
+        # Bring the projections up to date first; a read-only file is read as it is.
+        warning = refresh_path(db_path)
+        if warning:
+            click.echo(f"rtrec: {warning}", err=True)
     conn = open_db_readonly(db_path)
     try:
         cursor = conn.execute(query, {name: parameter_value(v) for name, v in params})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rtrec.errors import DatabaseError
 from rtrec.store.liveness import recorder_alive
-from rtrec.store.migrate import applied_version, check_not_newer, migrate
+from rtrec.store.migrate import applied_version, check_not_newer, latest_version, migrate
 from rtrec.timefmt import iso_from_ns
 
 # Audio rows of 1-16 KB stay inside a 64 KB page instead of spilling into overflow
@@ -49,16 +49,47 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
 
 
 def open_db_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """A read-only connection; the database must exist and be current."""
+    """A connection that cannot write.
+
+    Where the file can be written, the schema is brought up to date (and interrupted
+    sessions recovered) first, through a short-lived writable connection; a file that
+    cannot be written is read as it is, provided its schema is this rtrec's.
+    """
     path = os.fspath(path)
     _ensure_file(path, create=False)
-    # Bring the schema up to date (and recover interrupted sessions) first, through a
-    # short-lived writable connection, then hand out one that cannot write.
-    open_db(path, create=False).close()
     uri = Path(path).resolve().as_uri() + "?mode=ro"
+    if is_writable(path):
+        open_db(path, create=False).close()
+    elif not os.path.exists(path + "-shm"):
+        # WAL needs a -shm file it cannot create here; and without one, nobody can be
+        # writing this database, so it may be read as immutable.
+        uri += "&immutable=1"
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = applied_version(conn)
+        check_not_newer(path, version)
+        if version < latest_version():
+            raise DatabaseError(
+                f"{path} is read-only and from an older rtrec (schema {version}); "
+                "open it once where it can be written to bring it up to date"
+            )
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _explain(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def is_writable(path: str) -> bool:
+    """Whether the database and its directory (for the WAL files) can be written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not (os.access(path, os.W_OK) and os.access(directory, os.W_OK)):
+        return False
+    # Root passes every access check; a read-only mount still refuses.
+    return not os.statvfs(directory).f_flag & os.ST_RDONLY
 
 
 def writer_pragmas() -> list[str]:
