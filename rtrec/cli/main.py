@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -10,9 +11,35 @@ import click
 from rtrec import __version__
 from rtrec.errors import RtrecError
 
+# Each command's module, imported only when that command runs (or help lists them):
+# importing them all would make every command pay for numpy, soundfile and the simulator.
+COMMAND_MODULES = {
+    "record": "rtrec.cli.record",
+    "sessions": "rtrec.cli.sessions",
+    "show": "rtrec.cli.show",
+    "sql": "rtrec.cli.sql",
+    "replay": "rtrec.cli.replay",
+    "export-wav": "rtrec.cli.export_wav",
+    "diff": "rtrec.cli.diff",
+    "export": "rtrec.cli.transfer",
+    "import": "rtrec.cli.transfer",
+    "reproject": "rtrec.cli.reproject",
+    "demo": "rtrec.cli.demo",
+}
+
 
 class RtrecGroup(click.Group):
-    """Turns rtrec's own errors into one line on stderr and exit status 1."""
+    """Loads commands on demand, and turns rtrec's own errors into one line and exit 1."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(module_name)
+        return next(c for c in module.COMMANDS if c.name == cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -28,27 +55,6 @@ def cli() -> None:
 
     Every command takes --db PATH (env RTREC_DB, default ./rtrec.db).
     """
-
-
-def _register() -> None:
-    from rtrec.cli import (
-        demo,
-        export_wav,
-        record,
-        replay,
-        reproject,
-        sessions,
-        show,
-        sql,
-        transfer,
-    )
-
-    for module in (record, sessions, transfer, replay, demo, export_wav, show, sql, reproject):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:
