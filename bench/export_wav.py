@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import peak
 from bench.common import Result
 from rtrec.store.db import open_db, transaction
 from rtrec.store.session import INSERT_SESSION, UPDATE_SESSION, LiveSession
@@ -59,6 +60,8 @@ BASELINE = textwrap.dedent(
         last = rows[-1][0]
     for f in files.values():
         f.close()
+    from bench.peak import MARKER, peak_kib
+    print(MARKER, peak_kib(), file=sys.stderr)
     """
 )
 
@@ -171,13 +174,17 @@ def _measure_once(args: list[str]) -> tuple[float, float]:
     stderr = process.stderr.read().decode() if process.stderr else ""
     if process.returncode != 0:
         raise RuntimeError(f"{args} failed: {stderr}")
-    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    # The child reports its own peak (bench/peak.py): ru_maxrss would include this
+    # process's size, which it inherits across fork and exec.
+    reported = [line for line in stderr.splitlines() if line.startswith(peak.MARKER)]
+    rss_kib = int(reported[-1].split()[-1]) if reported else usage.ru_maxrss
+    return elapsed, rss_kib / 1024
 
 
 def _export(
     db_path: str, session_id: int, out: Path, flags: tuple[str, ...], repeats: int
 ) -> tuple[float, float]:
-    args = [sys.executable, "-m", "rtrec", "export-wav", str(session_id), "--db", db_path]
+    args = [sys.executable, "-m", "bench.peak", "export-wav", str(session_id), "--db", db_path]
     return _measure([*args, "--out", str(out), *flags], repeats)
 
 

@@ -5,9 +5,10 @@
 
 Each prints its port on the first line of stdout, then serves until killed.
 
-The echo upstream answers every `input_audio_buffer.append` with a
+The echo upstream answers an `input_audio_buffer.append` with a
 `response.output_audio.delta` carrying the same audio and event_id, the way a voice
-server streams audio back; anything else is echoed as is.  The bare relay is the
+server streams audio back, unless the append is marked `"quiet":1` (the assistant is
+not speaking then); anything else is echoed as is.  The bare relay is the
 websockets docs' two-pump relay with rtrec's connection settings and no recording:
 the floor rtrec's hop is measured against.
 """
@@ -28,12 +29,15 @@ DELTA_PREFIX = (
     '"output_index":0,"content_index":0,'
 )
 MAX_SIZE = 32 * 1024 * 1024
+QUIET = ',"quiet":1}'
 
 
 async def echo_handler(ws: ServerConnection) -> None:
     try:
         async for message in ws:
             if isinstance(message, str) and message.startswith(APPEND_PREFIX):
+                if message.endswith(QUIET):
+                    continue  # the assistant is not speaking now
                 message = DELTA_PREFIX + message[len(APPEND_PREFIX) :].replace(
                     '"audio":', '"delta":', 1
                 )

@@ -193,3 +193,29 @@ def test_import_takes_a_file_whole_or_says_which_line_is_wrong(tmp_path, content
         assert len(stored) == sum(1 for line in content if line.strip())
     finally:
         conn.close()
+
+
+def test_hostile_sessions_through_show_replay_and_export_wav(relay, tmp_path):
+    """The recorded hostile frames, read back by every command that interprets them."""
+    loop, recorder, db_path = relay
+    batch: list[str | bytes] = [*HOSTILE_TEXT, *HOSTILE_BINARY]
+    loop.run(send_all(recorder.url, batch))
+    assert loop.run(recorder.writer.flush())
+    from tests.conftest import run_cli
+
+    exported = run_cli("export", "last", db_path=db_path)
+    assert exported.returncode == 0
+    replayed = run_cli("replay", "last", "--jsonl", "--speed", "1000", db_path=db_path)
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == exported.stdout
+    for args in (
+        ["show", "last"],
+        ["show", "last", "--json"],
+        ["replay", "last", "--speed", "1000"],
+        ["export-wav", "last", "--out", str(tmp_path / "wav"), "--timeline"],
+        ["sql", "SELECT * FROM items"],
+    ):
+        result = run_cli(*args, db_path=db_path)
+        stderr = result.stderr.decode()
+        assert "Traceback" not in stderr, (args, stderr)
+        assert result.returncode == 0 or len(stderr.strip().splitlines()) >= 1, args

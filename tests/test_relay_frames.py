@@ -290,3 +290,17 @@ async def test_many_concurrent_sessions_into_one_database(db_path, simulator):
     assert len(rows) == 12
     assert all(count == 41 and reason == "client_closed" for _, count, reason in rows)
     assert gaps == 0
+
+
+async def test_a_16_mib_frame_passes_and_is_kept(db_path, upstream):
+    script, url = upstream
+    frame = '{"type":"input_audio_buffer.append","audio":"' + "QUFB" * (4 * 1024 * 1024) + '"}'
+    script.wait_for = 1
+    script.to_send = [frame]
+    async with Recorder(db_path, upstream=url, port=0, live_status=False) as rec:
+        async with connect(rec.url + "/v1/realtime", max_size=None) as ws:
+            await ws.send(frame)
+            assert await ws.recv() == frame
+    assert script.received == [frame]
+    lines = exported(db_path)
+    assert [frame_of(line) for line in lines] == [frame, frame]

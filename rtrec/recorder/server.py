@@ -249,4 +249,7 @@ class RelayServer:
             await relay_session(connection, upstream, session, self.writer, self.stop)
         finally:
             self.active.discard(session)
+            # The writer counts a session's audio as it writes it: flush first, so the
+            # session's last line shows all of it.
+            await self.writer.flush()
             self.status.ended(session)

@@ -35,6 +35,7 @@ from rtrec.store.session import SESSION_COLUMNS, LiveSession
 DEFAULT_SPILL_MAX_BYTES = 1024 * 1024 * 1024
 DEFAULT_SPILL_RESERVE_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1 << 20
+_LINES_PER_WRITE = 256
 
 
 def spill_path(db_path: str, recorder_id: str | None) -> str:
@@ -64,33 +65,51 @@ class SpillFile:
         events: Iterable[tuple[LiveSession, int, int, int, str, str | bytes]],
         sessions: Iterable[LiveSession],
     ) -> SpillResult:
-        lines: list[bytes] = []
+        """Append a batch, encoding and writing it in pieces so it is never held twice.
+
+        Events that would take the file past its bound are dropped (and counted).
+        """
+        pending: list[bytes] = []
         for session in sessions:
-            lines.extend(self._describe(session))
-        count = 0
-        for session, seq, t_ns, wall_ns, direction, frame in events:
-            lines.extend(self._describe(session))
-            lines.append(_event_line(session, seq, t_ns, wall_ns, direction, frame))
-            count += 1
-        data = b"".join(lines)
-        if not data:
-            return SpillResult(0, 0)
-        if self.size + len(data) > self.max_bytes:
-            self.events_dropped += count
-            return SpillResult(0, count)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            pending.extend(self._describe(session))
+        pending_size = sum(map(len, pending))
+        written = dropped = 0
+        fd = -1
         try:
-            view = memoryview(data)
-            offset = self.size
-            while view:
-                written = os.pwrite(fd, view, offset)
-                view, offset = view[written:], offset + written
-            os.fsync(fd)
+            for item in events:
+                line = _event_line(*item)
+                head = self._describe(item[0])
+                grown = sum(map(len, head)) + len(line)
+                if self.size + pending_size + grown > self.max_bytes:
+                    dropped += 1
+                    continue
+                pending.extend(head)
+                pending.append(line)
+                pending_size += grown
+                written += 1
+                if len(pending) >= _LINES_PER_WRITE:
+                    fd = self._flush_lines(fd, pending)
+                    pending_size = 0
+            if pending:
+                fd = self._flush_lines(fd, pending)
+            if fd >= 0:
+                os.fsync(fd)
         finally:
-            os.close(fd)
-        self.size += len(data)
-        self.events_written += count
-        return SpillResult(count, 0)
+            if fd >= 0:
+                os.close(fd)
+        self.events_written += written
+        self.events_dropped += dropped
+        return SpillResult(written, dropped)
+
+    def _flush_lines(self, fd: int, lines: list[bytes]) -> int:
+        if fd < 0:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        view = memoryview(b"".join(lines))
+        lines.clear()
+        while view:
+            done = os.pwrite(fd, view, self.size)
+            view, self.size = view[done:], self.size + done
+        return fd
 
     def reserve(self, nbytes: int) -> str | None:
         """Claim the space now, while the disk has it; a message if that was not possible."""
