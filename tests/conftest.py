@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -46,6 +48,33 @@ def db(db_path: str) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(db_path)
     yield conn
     conn.close()
+
+
+async def start_recorder(
+    db_path: str, upstream: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[asyncio.subprocess.Process, str, str]:
+    """`rtrec record` as a real process on a free port; (process, relay URL, its banner)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "rtrec",
+        "record",
+        "--db",
+        db_path,
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        upstream,
+        *extra,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
+    found = re.search(r"relaying (ws://\S+)", banner)
+    assert found, banner
+    return process, found[1], banner
 
 
 def run_cli(

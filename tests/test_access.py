@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import glob
 import json
 import re
 import signal
 import sqlite3
-import sys
 
 import pytest
 from websockets.asyncio.client import connect
@@ -18,7 +16,7 @@ from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
-from tests.conftest import run_cli
+from tests.conftest import run_cli, start_recorder
 
 TOKEN = "relay-token-0123456789abcdef"
 KEY = "sk-proj-relayHELDkey0123456789abcdef"
@@ -75,30 +73,16 @@ async def test_token_in_header_or_query_and_never_recorded_or_forwarded(db_path)
 
 async def test_the_relay_adds_the_upstream_key_itself(db_path, tmp_path):
     async with Simulator(SimOptions(require_key=KEY)) as sim:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "rtrec",
-            "record",
-            "--db",
+        process, relay_url, banner = await start_recorder(
             db_path,
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
             sim.url,
             "--api-key-env",
             "RTREC_TEST_UPSTREAM_KEY",
             env={"RTREC_TEST_UPSTREAM_KEY": KEY, "PATH": "/usr/bin:/bin"},
-            stderr=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
         )
-        assert process.stderr is not None and process.stdout is not None
-        banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-        url = re.search(r"relaying (ws://\S+)", banner)
-        assert url, banner
         # A browser-like client with no key, and one sending a wrong key: both get in.
         for headers in ({}, {"Authorization": "Bearer sk-wrong-but-replaced-000000"}):
-            async with connect(url[1] + "/v1/realtime", additional_headers=headers) as ws:
+            async with connect(relay_url + "/v1/realtime", additional_headers=headers) as ws:
                 assert json.loads(await ws.recv())["type"] == "session.created"
                 await ws.send(
                     json.dumps(

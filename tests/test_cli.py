@@ -9,14 +9,13 @@ import re
 import signal
 import socket
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import real_session_files, run_cli
+from tests.conftest import real_session_files, run_cli, start_recorder
 
 
 def assert_one_line_error(result, *needles: str) -> str:
@@ -180,24 +179,8 @@ def test_demo_records_a_session_with_everything_in_it(db_path):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_record_stops_cleanly_on_signals(db_path, simulator, signum):
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "rtrec",
-        "record",
-        "--db",
-        db_path,
-        "--listen",
-        "127.0.0.1:0",
-        "--upstream",
-        simulator.url,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-    url = re.search(r"relaying (ws://\S+)", banner)
-    assert url, banner
-    async with connect(url[1] + "/v1/realtime") as ws:
+    process, relay_url, _banner = await start_recorder(db_path, simulator.url)
+    async with connect(relay_url + "/v1/realtime") as ws:
         await ws.recv()  # session.created
         await ws.send('{"type":"response.create"}')
         process.send_signal(signum)

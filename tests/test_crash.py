@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import shutil
 import signal
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
-from tests.conftest import run_cli
+from tests.conftest import run_cli, start_recorder
 from tests.test_db_trouble import append, round_trip
 
 
@@ -38,24 +36,8 @@ async def wait_for_flush(db_path: str, count: int, timeout: float = 20) -> None:
 async def test_kill_9_mid_session(db_path, tmp_path):
     log: list[tuple[str, str | bytes]] = []
     async with Simulator(SimOptions(frame_log=log)) as sim:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "rtrec",
-            "record",
-            "--db",
-            db_path,
-            "--listen",
-            "127.0.0.1:0",
-            "--upstream",
-            sim.url,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert process.stderr is not None
-        banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-        url = re.search(r"relaying (ws://\S+)", banner)
-        assert url, banner
-        async with connect(url[1] + "/v1/realtime", max_size=None) as ws:
+        process, relay_url, _banner = await start_recorder(db_path, sim.url)
+        async with connect(relay_url + "/v1/realtime", max_size=None) as ws:
             await ws.recv()
             for i in range(200):
                 await ws.send(append(i, 4000))

@@ -9,12 +9,10 @@ import glob
 import io
 import json
 import os
-import re
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
-from tests.conftest import run_cli
+from tests.conftest import run_cli, start_recorder
 
 NO_VAD = json.dumps(
     {
@@ -91,28 +89,10 @@ async def test_a_full_disk_spills_and_import_brings_everything_back(tmp_path):
         db_path = str(home / "rtrec.db")
         log: list[tuple[str, str | bytes]] = []
         async with Simulator(SimOptions(frame_log=log)) as sim:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "rtrec",
-                "record",
-                "--db",
-                db_path,
-                "--listen",
-                "127.0.0.1:0",
-                "--upstream",
-                sim.url,
-                "--buffer-mib",
-                "8",
-                "--spill-reserve-mib",
-                "7",
-                stderr=asyncio.subprocess.PIPE,
+            process, relay_url, _banner = await start_recorder(
+                db_path, sim.url, "--buffer-mib", "8", "--spill-reserve-mib", "7"
             )
-            assert process.stderr is not None
-            banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-            url = re.search(r"relaying (ws://\S+)", banner)
-            assert url, banner
-            await stream_appends(url[1], 280)
+            await stream_appends(relay_url, 280)
             process.send_signal(signal.SIGTERM)
             stderr = (await process.stderr.read()).decode()
             assert await process.wait() == 0, stderr

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import signal
 import sqlite3
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -15,6 +13,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from rtrec.recorder.service import Recorder
+from tests.conftest import start_recorder
 
 Handler = Callable[[ServerConnection], Awaitable[None]]
 
@@ -119,27 +118,11 @@ async def test_a_stalled_upstream_pushes_back_instead_of_growing_memory(db_path,
         await stalled.wait()  # never reads: its buffers, then the relay's, fill up
 
     url = await upstream_with(handler)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "rtrec",
-        "record",
-        "--db",
-        db_path,
-        "--listen",
-        "127.0.0.1:0",
-        "--upstream",
-        url,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
-    relay = re.search(r"relaying (ws://\S+)", banner)
-    assert relay, banner
+    process, relay_url, _banner = await start_recorder(db_path, url)
     before = rss_mib(process.pid)
     frame = "x" * (1024 * 1024)
     sent = 0
-    async with connect(relay[1] + "/v1/realtime", max_size=None, compression=None) as ws:
+    async with connect(relay_url + "/v1/realtime", max_size=None, compression=None) as ws:
         try:
             for _ in range(400):  # 400 MiB, if nothing pushed back
                 await asyncio.wait_for(ws.send(frame), 3)

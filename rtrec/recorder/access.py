@@ -9,23 +9,14 @@ stripped before the request goes upstream and is never recorded.  Pure: no I/O.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from rtrec.errors import ConfigError
+from rtrec.net import is_loopback_host
 
 TOKEN_HEADER = "X-Rtrec-Auth"
 TOKEN_QUERY = "rtrec_token"
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

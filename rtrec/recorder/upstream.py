@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
@@ -12,6 +11,7 @@ from websockets.datastructures import Headers
 from websockets.typing import Subprotocol
 
 from rtrec.errors import ConfigError
+from rtrec.net import is_loopback_host
 
 # Headers that belong to one hop of the connection, not to the session.
 HOP_BY_HOP = frozenset(
@@ -66,13 +66,7 @@ class UpstreamTarget:
 
     @property
     def is_loopback(self) -> bool:
-        host = urlsplit(self.origin).hostname or ""
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(urlsplit(self.origin).hostname or "")
 
 
 def forwarded_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

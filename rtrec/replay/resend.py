@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from rtrec.errors import ConfigError, RtrecError
+from rtrec.net import is_loopback_host
 from rtrec.recorder.upstream import model_from_query
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.feed import Feed
@@ -199,7 +199,7 @@ async def _open(
             compression=None,
             max_size=DEFAULT_MAX_FRAME,
             open_timeout=OPEN_TIMEOUT_S,
-            proxy=None if _is_loopback(host) else True,
+            proxy=None if is_loopback_host(host) else True,
         )
     except InvalidStatus as exc:
         response = exc.response
@@ -211,15 +211,6 @@ async def _open(
     except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise RtrecError(f"cannot reach {shown}: {reason}") from exc
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _Resend:
