@@ -164,3 +164,27 @@ def test_any_audio_like_event_comes_back(kind, audio, extra, spaced):
     assert decode_frame(enc.frame, enc.audio, enc.audio_at) == frame
     if enc.audio is not None:
         assert enc.audio == audio
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["input_audio_buffer.append", "response.output_audio.delta", "session.update"]),
+    st.binary(max_size=60),
+    st.sampled_from(
+        ["", "sk-proj-abcdefghijklmnop1234", "my-known-secret-123", "ek_0123456789abcdefghij"]
+    ),
+    st.booleans(),
+)
+def test_the_spill_scrubs_exactly_as_the_log_does(kind, audio, text, spaced):
+    """scrubbed_text (the spill's cheap path) gives the text the log would give back."""
+    from rtrec.store.frames import scrubbed_text
+
+    key = "audio" if kind == "input_audio_buffer.append" else "delta"
+    event = {"type": kind, "note": text, key: base64.b64encode(audio).decode()}
+    frame = json.dumps(event) if spaced else json.dumps(event, separators=(",", ":"))
+    secrets = {"my-known-secret-123"}
+    enc = encode_frame(frame, secrets)
+    logged = decode_frame(enc.frame, enc.audio, enc.audio_at)
+    spilled, redacted = scrubbed_text(frame, secrets)
+    assert spilled == logged
+    assert redacted == bool(enc.flags & REDACTED)

@@ -210,6 +210,26 @@ def _string_value_start(frame: str, key: str) -> int:
     return -1
 
 
+def scrubbed_text(
+    frame: str, secrets: Collection[str] = (), patterns: Collection[re.Pattern[str]] = ()
+) -> tuple[str, bool]:
+    """The frame as the log keeps it, secrets scrubbed, without decoding its audio.
+
+    Mirrors encode_frame: in an audio frame only the text around the base64 is looked
+    at, unless something there needs scrubbing.  For the spill file, which must be
+    cheap when the database has fallen behind.  Returns (text, whether it changed).
+    """
+    leading = _leading_type(frame)
+    key = AUDIO_FIELD.get(leading) if leading is not None else None
+    if key is not None:
+        start = _string_value_start(frame, f'"{key}"')
+        end = frame.find('"', start) if start >= 0 else -1
+        if end >= 0 and scrub_frame(frame[:start] + frame[end:], secrets, patterns) is None:
+            return frame, False
+    scrubbed = scrub_frame(frame, secrets, patterns)
+    return (frame, False) if scrubbed is None else (scrubbed, True)
+
+
 def decode_frame(frame: str | bytes, audio: bytes | None, audio_at: int | None) -> str | bytes:
     """The frame exactly as it crossed the wire (or as redacted, for flagged rows)."""
     if audio is None or audio_at is None:

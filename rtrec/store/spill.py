@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import msgspec
 
 from rtrec.jsonl import encode_line
-from rtrec.store.frames import REDACTED, decode_frame, encode_frame
+from rtrec.store.frames import scrubbed_text
 from rtrec.store.session import SESSION_COLUMNS, LiveSession
 
 DEFAULT_SPILL_MAX_BYTES = 1024 * 1024 * 1024
@@ -151,12 +151,15 @@ def session_line(session: LiveSession) -> bytes:
 def _event_line(
     session: LiveSession, seq: int, t_ns: int, wall_ns: int, direction: str, frame: str | bytes
 ) -> bytes:
-    # Scrub exactly as the log would, so no secret reaches this file either.
-    enc = encode_frame(frame, session.secrets, session.redact)
-    stored = decode_frame(enc.frame, enc.audio, enc.audio_at)
-    body = encode_line(t_ns, direction, stored)
+    # Scrubbed exactly as the log would, so no secret reaches this file either; but
+    # without encoding the frame as a row: the spill is used when the writer has
+    # fallen behind, and must cost less than the work it stands in for.
+    redacted = False
+    if isinstance(frame, str):
+        frame, redacted = scrubbed_text(frame, session.secrets, session.redact)
+    body = encode_line(t_ns, direction, frame)
     extra = f'{{"session":"{session.uuid}","seq":{seq},"wall_ns":{wall_ns},'
-    if enc.flags & REDACTED:
+    if redacted:
         extra += '"redacted":true,'
     return (extra + body[1:] + "\n").encode("utf-8")
 

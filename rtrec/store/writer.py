@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiosqlite
@@ -127,6 +128,10 @@ class EventWriter:
         self._dirty_sessions: dict[LiveSession, None] = {}
         self._sessions: dict[LiveSession, None] = {}  # all open ones, for the spill
         self._db: aiosqlite.Connection | None = None
+        # Spill writes get a thread of their own, as low in priority as the writer's.
+        self._spiller = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="rtrec-spill", initializer=yield_to_relay
+        )
         self._db_identity: tuple[int, int] | None = None
         self.db_gone = False
         self._task: asyncio.Task[None] | None = None
@@ -281,7 +286,9 @@ class EventWriter:
         try:
             self._pending_bytes = 0
             sessions = list(self._sessions)
-            result = await asyncio.to_thread(self.spill.write, batch, sessions)
+            result = await asyncio.get_running_loop().run_in_executor(
+                self._spiller, self.spill.write, batch, sessions
+            )
             if result.dropped:
                 self._warn(
                     f"LOST {result.dropped} events: the spill file {self.spill.path} is full "
@@ -336,7 +343,9 @@ class EventWriter:
             # (the spill rewrites a session's line only when it changed), go to the spill.
             await self._spill_pending()
             try:
-                await asyncio.to_thread(self.spill.write, [], list(self._sessions))
+                await asyncio.get_running_loop().run_in_executor(
+                    self._spiller, self.spill.write, [], list(self._sessions)
+                )
             except OSError as exc:
                 self._warn(f"cannot write the spill file {self.spill.path}: {exc}")
         if self._db is not None:
@@ -345,6 +354,7 @@ class EventWriter:
             self._db = None
         with contextlib.suppress(OSError):
             await asyncio.to_thread(self.spill.close)
+        self._spiller.shutdown(wait=False)
         return self.spill.events_dropped == 0
 
 
