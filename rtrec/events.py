@@ -537,9 +537,6 @@ AUDIO_FIELD: dict[str, str] = {
     "response.output_audio.delta": "delta",
     "response.audio.delta": "delta",
 }
-OUTPUT_AUDIO_TYPES: frozenset[str] = frozenset(
-    {"response.output_audio.delta", "response.audio.delta"}
-)
 
 
 def direction_of(event_type: str | None) -> str:

@@ -48,11 +48,6 @@ def _syllable(duration: float, rate: int, f0: float, rng: np.random.Generator) -
     return signal / peak
 
 
-def tone(freq_hz: float, seconds: float, rate: int = 24000, amplitude: int = 8000) -> np.ndarray:
-    t = np.arange(int(seconds * rate)) / rate
-    return (amplitude * np.sin(2 * np.pi * freq_hz * t)).astype(np.int16)
-
-
 def silence(seconds: float, rate: int = 24000) -> np.ndarray:
     return np.zeros(int(seconds * rate), dtype=np.int16)
 

@@ -237,8 +237,3 @@ def decode_frame(frame: str | bytes, audio: bytes | None, audio_at: int | None) 
     assert isinstance(frame, str)
     b64 = binascii.b2a_base64(audio, newline=False).decode("ascii")
     return frame[:audio_at] + b64 + frame[audio_at:]
-
-
-def audio_field(event_type: str | None) -> str | None:
-    """The key holding base64 audio in events of this type, if any."""
-    return AUDIO_FIELD.get(event_type) if event_type is not None else None
