@@ -11,16 +11,16 @@ import asyncio
 import contextlib
 import dataclasses
 import re
-import ssl
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from rtrec.net import UNREACHABLE, unreachable_reason
 from rtrec.recorder.access import (
     TOKEN_HEADER,
     TOKEN_QUERY,
@@ -159,8 +159,8 @@ class RelayServer:
             )
         except InvalidStatus as exc:
             return self._refused(connection, session, exc.response)
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except UNREACHABLE as exc:
+            reason = unreachable_reason(exc)
             session.refused_status = 502
             session.error = f"cannot reach upstream: {reason}"
             self._end_unclaimed(session, "upstream_refused")

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from rtrec.errors import ConfigError, RtrecError
-from rtrec.net import is_loopback_host
+from rtrec.net import UNREACHABLE, is_loopback_host, unreachable_reason
 from rtrec.recorder.upstream import model_from_query
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.feed import Feed
@@ -208,8 +207,8 @@ async def _open(
         raise RtrecError(
             f"{shown} refused the connection with HTTP {response.status_code}{detail}"
         ) from exc
-    except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ssl.SSLError) as exc:
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    except UNREACHABLE as exc:
+        reason = unreachable_reason(exc)
         raise RtrecError(f"cannot reach {shown}: {reason}") from exc
 
 

@@ -97,8 +97,6 @@ class LiveSession:
     db_id: int | None = None
     next_seq: int = 0
     # Live counters for the status line, kept by the writer.
-    audio_in_bytes: int = 0
-    audio_out_bytes: int = 0
     input_format: AudioFormat = DEFAULT_FORMAT
     output_format: AudioFormat = DEFAULT_FORMAT
     audio_in_ms: float = 0.0

@@ -57,10 +57,8 @@ def event_rows(batch: Iterable[PendingEvent]) -> Iterator[tuple[Any, ...]]:
         if enc.audio is not None:
             size = len(enc.audio)
             if direction == "client":
-                session.audio_in_bytes += size
                 session.audio_in_ms += session.input_format.duration_ms(size)
             else:
-                session.audio_out_bytes += size
                 session.audio_out_ms += session.output_format.duration_ms(size)
         elif enc.type in ("session.created", "session.updated") and direction == "server":
             _track_formats(session, enc.frame)
