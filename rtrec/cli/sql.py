@@ -92,12 +92,13 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
     """
     if query == "-":
         query = sys.stdin.read()
-    if os.path.exists(db_path) and is_writable(db_path):
-        # Bring the projections up to date first; a read-only file is read as it is.
+    refreshed = os.path.exists(db_path) and is_writable(db_path)
+    if refreshed:
+        # Migrate, recover and project first; a read-only file is read as it is.
         warning = refresh_path(db_path)
         if warning:
             click.echo(f"rtrec: {warning}", err=True)
-    conn = open_db_readonly(db_path)
+    conn = open_db_readonly(db_path, up_to_date=refreshed)
     try:
         cursor = conn.execute(query, {name: parameter_value(v) for name, v in params})
         columns = [d[0] for d in cursor.description or ()]

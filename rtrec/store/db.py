@@ -48,18 +48,22 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
     return conn
 
 
-def open_db_readonly(path: str | os.PathLike[str]) -> sqlite3.Connection:
+def open_db_readonly(
+    path: str | os.PathLike[str], *, up_to_date: bool = False
+) -> sqlite3.Connection:
     """A connection that cannot write.
 
     Where the file can be written, the schema is brought up to date (and interrupted
-    sessions recovered) first, through a short-lived writable connection; a file that
-    cannot be written is read as it is, provided its schema is this rtrec's.
+    sessions recovered) first, through a short-lived writable connection, unless the
+    caller has just done so (`up_to_date`); a file that cannot be written is read as it
+    is, provided its schema is this rtrec's.
     """
     path = os.fspath(path)
     _ensure_file(path, create=False)
     uri = Path(path).resolve().as_uri() + "?mode=ro"
     if is_writable(path):
-        open_db(path, create=False).close()
+        if not up_to_date:
+            open_db(path, create=False).close()
     elif not os.path.exists(path + "-shm"):
         # WAL needs a -shm file it cannot create here; and without one, nobody can be
         # writing this database, so it may be read as immutable.
