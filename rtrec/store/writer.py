@@ -183,12 +183,10 @@ class EventWriter:
         self._dirty_sessions[session] = None
 
     def append(self, session: LiveSession, direction: str, frame: str | bytes) -> None:
-        seq = session.next_seq
-        session.next_seq = seq + 1
-        self._pending.append(
-            (session, seq, time.monotonic_ns() - session.t0_ns, time.time_ns(), direction, frame)
+        """Append a frame that has just arrived."""
+        self.append_at(
+            session, direction, frame, time.monotonic_ns() - session.t0_ns, time.time_ns()
         )
-        self._after_append(len(frame))
 
     def append_at(
         self, session: LiveSession, direction: str, frame: str | bytes, t_ns: int, wall_ns: int
@@ -197,10 +195,7 @@ class EventWriter:
         seq = session.next_seq
         session.next_seq = seq + 1
         self._pending.append((session, seq, t_ns, wall_ns, direction, frame))
-        self._after_append(len(frame))
-
-    def _after_append(self, size: int) -> None:
-        self._pending_bytes += size
+        self._pending_bytes += len(frame)
         if self._pending_bytes > self.max_pending_bytes and self._spill_task is None:
             # The database has fallen behind by more than the buffer: spill now, even
             # while a flush is stuck waiting on a lock.
