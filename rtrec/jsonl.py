@@ -108,6 +108,9 @@ def _decode_json(line: str) -> object:
         raise LineError("JSON nested too deeply to read") from exc
 
 
+MAX_T_S = 2**62 / 1e9  # about 146 years
+
+
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not a JSON value")
 
@@ -119,6 +122,9 @@ def _time(value: object) -> int | None:
         raise LineError(f'"t" must be a number of seconds, not {value!r}')
     if not math.isfinite(value) or value < 0:
         raise LineError(f'"t" must be a finite number of seconds >= 0, not {value!r}')
+    if value > MAX_T_S:
+        # The log keeps times as signed 64-bit nanoseconds.
+        raise LineError(f'"t" must be at most {MAX_T_S:.0f} seconds, not {value!r}')
     return round(value * 1_000_000_000)
 
 
