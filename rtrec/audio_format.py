@@ -1,8 +1,7 @@
-"""Audio formats of a Realtime session, as the beta and GA protocols spell them.
+"""Audio formats: an encoding and a sample rate, as every protocol's audio is described.
 
-Beta names the format with a string (`pcm16`, `g711_ulaw`, `g711_alaw`); GA with an
-object (`{"type": "audio/pcm", "rate": 24000}`, `audio/pcmu`, `audio/pcma`).
-Pure: no I/O.
+Pure: no I/O.  Each protocol adapter maps its own spelling onto these
+(rtrec/protocols/*/formats.py).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal, NamedTuple
 
 Encoding = Literal["pcm16", "g711_ulaw", "g711_alaw"]
+ENCODINGS: tuple[Encoding, ...] = ("pcm16", "g711_ulaw", "g711_alaw")
 
 
 class AudioFormat(NamedTuple):
@@ -32,8 +32,20 @@ class AudioFormat(NamedTuple):
 
 
 PCM16_24K = AudioFormat("pcm16", 24000)
+PCM16_16K = AudioFormat("pcm16", 16000)
 DEFAULT_FORMAT = PCM16_24K
 
+
+def format_from_text(text: Any) -> AudioFormat:
+    """The AudioFormat a normalized config names (`pcm16@24000`), or the default."""
+    if isinstance(text, str) and "@" in text:
+        encoding, _, rate = text.partition("@")
+        if encoding in ENCODINGS and rate.isdigit() and int(rate) > 0:
+            return AudioFormat(encoding, int(rate))  # type: ignore[arg-type]
+    return DEFAULT_FORMAT
+
+
+# OpenAI's spellings (Realtime GA and beta, GPT-Live): a string or a format object.
 _BETA_NAMES: dict[str, AudioFormat] = {
     "pcm16": PCM16_24K,
     "g711_ulaw": AudioFormat("g711_ulaw", 8000),
@@ -63,34 +75,3 @@ def parse_format(value: Any) -> AudioFormat | None:
             rate = 24000 if encoding == "pcm16" else 8000
         return AudioFormat(encoding, rate)
     return None
-
-
-def session_formats(session: Any) -> tuple[AudioFormat | None, AudioFormat | None]:
-    """(input, output) formats set by a session object, GA or beta; None where unset."""
-    if not isinstance(session, dict):
-        return None, None
-    audio = session.get("audio")
-    if isinstance(audio, dict):
-        inp = audio.get("input")
-        out = audio.get("output")
-        return (
-            parse_format(inp.get("format")) if isinstance(inp, dict) else None,
-            parse_format(out.get("format")) if isinstance(out, dict) else None,
-        )
-    return (
-        parse_format(session.get("input_audio_format")),
-        parse_format(session.get("output_audio_format")),
-    )
-
-
-def response_output_format(response: Any) -> AudioFormat | None:
-    """The output format a `response.create` asks for, where it overrides the session's."""
-    if not isinstance(response, dict):
-        return None
-    audio = response.get("audio")
-    if isinstance(audio, dict):
-        out = audio.get("output")
-        if isinstance(out, dict):
-            return parse_format(out.get("format"))
-        return None
-    return parse_format(response.get("output_audio_format"))

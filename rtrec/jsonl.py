@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import msgspec
 
-from rtrec.events import UNPARSABLE, direction_of
+from rtrec.protocols import direction_of_object
+from rtrec.protocols.base import UNPARSABLE
+from rtrec.protocols.base import parse_object as parse_json_object
 
 BARE_EVENT_SPACING_NS = 20_000_000
 _DIRECTIONS = ("client", "server")
@@ -81,13 +83,17 @@ def parse_object(obj: dict[str, object]) -> ParsedLine:
         frame = _frame(obj)
         direction = obj.get("dir")
         if direction is None:
-            direction = direction_of(_type_of(frame))
+            direction = _direction_of_frame(frame)
         elif direction not in _DIRECTIONS:
             raise LineError(f'"dir" must be "client" or "server", not {direction!r}')
         return ParsedLine(t_ns, direction, frame)
-    if not isinstance(obj.get("type"), str):
-        raise LineError('expected "frame", "frame_b64", "event", or an event object with a "type"')
-    return ParsedLine(t_ns, direction_of(obj["type"]), _text(_compact(obj)))
+    direction = direction_of_object(obj)
+    if direction is None:
+        raise LineError(
+            'expected "frame", "frame_b64", "event", or an event object '
+            '(with a "type", or a Gemini Live message)'
+        )
+    return ParsedLine(t_ns, direction, _text(_compact(obj)))
 
 
 def _decode_json(line: str) -> object:
@@ -158,12 +164,7 @@ def _text(frame: str) -> str:
     return frame
 
 
-def _type_of(frame: str | bytes) -> str | None:
-    if isinstance(frame, bytes):
-        return None
-    try:
-        obj = msgspec.json.decode(frame)
-    except UNPARSABLE:
-        return None
-    kind = obj.get("type") if isinstance(obj, dict) else None
-    return kind if isinstance(kind, str) else None
+def _direction_of_frame(frame: str | bytes) -> str:
+    """The side that sent a frame whose line has no "dir": from its event, else server."""
+    obj = parse_json_object(frame) if isinstance(frame, str) else None
+    return (direction_of_object(obj) if obj is not None else None) or "server"

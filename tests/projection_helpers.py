@@ -7,7 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
-from rtrec.events import direction_of
+from rtrec.protocols.realtime.events import direction_of
 from rtrec.projector import EventRow, Projector, SessionState
 from rtrec.store.frames import encode_frame
 

@@ -1,13 +1,14 @@
 """The pure core of WAV export: formats, PCM assembly, placement, mixing, routing.
 
 No event loop, no database, no files: these modules take events and give back samples
-and operations.
+and operations.  Formats come from the Realtime adapter's media fold.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -25,17 +26,17 @@ from rtrec.replay.wav.fold import (
     WriteAudio,
     safe_name,
 )
-from rtrec.replay.wav.formats import FormatTracker, timeline_rate
+from rtrec.protocols.base import AudioChunk, MediaRow, chunk_audio
+from rtrec.protocols.realtime.media import RealtimeMedia
 from rtrec.replay.wav.pcm import LinearResampler, SampleAligner, to_int16
-from rtrec.replay.wav.rows import Row, audio_from_frame
 from rtrec.replay.wav.timeline import (
     ASSISTANT,
     USER,
     HeardAudio,
     PlaybackQueue,
     StereoMixer,
+    TruncationCuts,
     frame_at,
-    truncation_cuts,
 )
 
 PCM24 = AudioFormat("pcm16", 24000)
@@ -54,6 +55,13 @@ def ga_session(event_type: str, inp: dict | None = None, out: dict | None = None
 
 
 # -- formats ----------------------------------------------------------------------
+
+
+class FormatTracker(RealtimeMedia):
+    """The media fold, fed event dicts the way the log's rows would feed it."""
+
+    def observe(self, direction: str, event_type: str, event: dict) -> list:
+        return self.feed(MediaRow(0, 0, direction, event_type, frame=json.dumps(event)))
 
 
 def test_tracker_starts_at_pcm16_24k_and_follows_ga_session_objects():
@@ -113,12 +121,38 @@ def test_response_create_override_applies_when_response_created_names_no_format(
     assert tracker.output_format("resp_c") == PCM24
 
 
-def row(seq: int, t_ms: float, direction: str, type_: str, **fields) -> Row:
-    return Row(seq, int(t_ms * 1_000_000), direction, type_, **fields)
+def row(
+    seq: int,
+    t_ms: float,
+    direction: str,
+    type_: str,
+    *,
+    event: dict | None = None,
+    audio: bytes | None = None,
+    frame: str | None = None,
+    item_id: str | None = None,
+    response_id: str | None = None,
+) -> MediaRow:
+    if event is not None:
+        frame = json.dumps(event)
+    return MediaRow(
+        seq, int(t_ms * 1_000_000), direction, type_, item_id, response_id, audio, frame=frame
+    )
 
 
-def test_timeline_rate_ignores_a_default_superseded_before_any_audio():
-    rows = [
+def chunk_rates(rows: list[MediaRow]) -> set[int]:
+    """The rates of the audio chunks the media fold sees: what a timeline must hold."""
+    media = RealtimeMedia()
+    return {
+        fact.fmt.rate
+        for r in rows
+        for fact in media.feed(r, decode=False)
+        if isinstance(fact, AudioChunk)
+    }
+
+
+def test_audio_formats_follow_the_update_the_server_applies_before_later_appends():
+    opening = [
         row(
             0,
             0,
@@ -131,9 +165,11 @@ def test_timeline_rate_ignores_a_default_superseded_before_any_audio():
             2, 2, "server", "session.updated", event=ga_session("session.updated", GA_ULAW, GA_ULAW)
         ),
     ]
-    assert timeline_rate(rows, first_input_seq=3, first_output_seq=None) == 8000
-    # Audio before the update ran at 24 kHz, so the timeline needs 24 kHz.
-    assert timeline_rate(rows, first_input_seq=0, first_output_seq=None) == 24000
+    append = row(3, 3, "client", "input_audio_buffer.append", audio=b"\x00" * 8)
+    assert chunk_rates([*opening, append]) == {8000}
+    # Audio before the update ran at 24 kHz, so a timeline needs 24 kHz.
+    early = row(0, 0, "client", "input_audio_buffer.append", audio=b"\x00" * 8)
+    assert chunk_rates([early, *opening, append]) == {24000, 8000}
 
 
 # -- PCM assembly --------------------------------------------------------------------
@@ -176,14 +212,16 @@ def test_resampler_at_equal_rates_passes_samples_through():
     assert LinearResampler(24000, 24000).feed(samples) is samples
 
 
-def test_audio_from_frame_reports_invalid_base64():
-    assert audio_from_frame("response.output_audio.delta", '{"delta":"AAEC"}') == (
-        b"\x00\x01\x02",
-        None,
-    )
-    audio, problem = audio_from_frame("input_audio_buffer.append", '{"audio":"%%%"}')
+def test_chunk_audio_reports_invalid_base64():
+    def audio_of(field: str, frame: str) -> tuple:
+        return chunk_audio(MediaRow(0, 0, "server", None, frame=frame), (field,), True)
+
+    assert audio_of("delta", '{"delta":"AAEC"}') == (b"\x00\x01\x02", 3, None)
+    audio, _, problem = audio_of("audio", '{"audio":"%%%"}')
     assert audio is None and "not valid base64" in problem
-    assert audio_from_frame("input_audio_buffer.append", "not json")[1] is not None
+    assert audio_of("audio", "not json")[2] is not None
+    # Gemini sends URL-safe base64.
+    assert audio_of("data", '{"data":"_-8="}')[0] == b"\xff\xef"
 
 
 # -- placement and mixing -------------------------------------------------------------
@@ -227,6 +265,8 @@ def test_mixer_releases_final_frames_in_whole_blocks_and_holds_queued_audio():
 
 
 def test_truncation_cuts_prefer_the_server_and_drop_rejected_requests():
+    media = RealtimeMedia()
+    cuts = TruncationCuts()
     rows = [
         row(
             1,
@@ -258,7 +298,10 @@ def test_truncation_cuts_prefer_the_server_and_drop_rejected_requests():
             event={"event_id": "e3", "item_id": "c", "audio_end_ms": 300},
         ),
     ]
-    assert truncation_cuts(rows) == {"a": 800, "c": 300}
+    for r in rows:
+        for fact in media.feed(r):
+            cuts.feed(fact)
+    assert cuts.cuts() == {"a": 800, "c": 300}
 
 
 # -- routing ----------------------------------------------------------------------------
@@ -272,7 +315,7 @@ def audio_row(
     user: bool,
     item: str | None = None,
     response: str | None = None,
-) -> Row:
+) -> MediaRow:
     if user:
         return row(seq, t_ms, "client", "input_audio_buffer.append", audio=data)
     return row(
@@ -286,7 +329,7 @@ def audio_row(
     )
 
 
-def run(fold: AudioFold, rows: list[Row]) -> list:
+def run(fold: AudioFold, rows: list[MediaRow]) -> list:
     ops = []
     for r in rows:
         ops.extend(fold.feed(r))
@@ -295,10 +338,8 @@ def run(fold: AudioFold, rows: list[Row]) -> list:
 
 
 def test_fold_writes_whole_samples_and_warns_about_undecodable_chunks():
-    fold = AudioFold(FoldOptions())
-    bad = row(
-        2, 1, "server", "response.output_audio.delta", problem="its 'delta' is not valid base64"
-    )
+    fold = AudioFold(RealtimeMedia(), FoldOptions())
+    bad = row(2, 1, "server", "response.output_audio.delta", frame='{"delta":"%%%"}')
     ops = run(
         fold,
         [audio_row(1, 0, b"\x01\x02\x03", user=True), bad, audio_row(3, 2, b"\x04", user=True)],
@@ -313,7 +354,7 @@ def test_fold_writes_whole_samples_and_warns_about_undecodable_chunks():
 
 
 def test_fold_splits_by_response_and_item_and_names_user_items_at_commit():
-    fold = AudioFold(FoldOptions(split_responses=True, split_items=True))
+    fold = AudioFold(RealtimeMedia(), FoldOptions(split_responses=True, split_items=True))
     rows = [
         audio_row(0, 0, b"\x00\x01", user=True),
         row(1, 1, "server", "input_audio_buffer.committed", item_id="item_u1"),
@@ -348,9 +389,10 @@ def test_fold_splits_by_response_and_item_and_names_user_items_at_commit():
 
 
 def test_fold_timeline_places_queued_audio_and_cuts_truncated_items():
-    fold = AudioFold(FoldOptions(timeline_rate=8000), cuts={"item_a": 10})  # 10 ms = 80 samples
-    first = np.full(60, 100, dtype=np.int16).tobytes()  # pcm16 at the default 24 kHz…
-    fold.formats.session_output = ULAW  # …but this test's assistant speaks μ-law at 8 kHz
+    # pcm16 at the default 24 kHz for the user, but this assistant speaks μ-law at 8 kHz
+    media = RealtimeMedia(session_output=ULAW)
+    fold = AudioFold(media, FoldOptions(timeline_rate=8000), cuts={"item_a": 10})  # 80 samples
+    first = np.full(60, 100, dtype=np.int16).tobytes()
     ulaw = bytes([0x80]) * 60  # 32124 each
     rows = [
         audio_row(0, 1.0, first[:80], user=True),  # 40 samples at 24 kHz → ~14 at 8 kHz

@@ -200,7 +200,7 @@ async def test_a_beta_session_with_an_out_of_band_response(db_path: str, recorde
     )
     assert responses == [(0, "auto", None), (1, "none", '{"purpose":"summary"}')]
     ((out_ms, fmt, protocol, voice),) = _query(
-        db_path, "SELECT audio_out_ms, output_format, protocol, voice FROM sessions"
+        db_path, "SELECT audio_out_ms, output_format, protocol_version, voice FROM sessions"
     )
     ((audio_bytes,),) = _query(
         db_path, "SELECT sum(length(audio)) FROM event WHERE type = 'response.audio.delta'"

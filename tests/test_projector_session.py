@@ -8,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtrec.events import EVENT_TYPES
+from rtrec.protocols.realtime.events import EVENT_TYPES
 from rtrec.projector import Projector, SessionState
 from tests.projection_events import (
     added,
@@ -124,7 +124,7 @@ def test_beta_events_and_formats():
         response_done("r1"),
     )
     config = p.session.config
-    assert (config["protocol"], config["voice"], config["input_format"]) == (
+    assert (config["protocol_version"], config["voice"], config["input_format"]) == (
         "beta",
         "verse",
         "g711_ulaw@8000",
@@ -165,7 +165,7 @@ def test_session_config_follows_each_update_and_keeps_what_is_not_restated():
     assert after["noise_reduction"] == {"type": "near_field"}
     assert (after["tools"][0]["name"], after["temperature"]) == ("f", 0.7)
     assert [u.event_type for u in p.new_updates] == ["session.created", "session.updated"]
-    assert p.session.output_format.rate == 8000
+    assert p.session.work.media.session_output.rate == 8000
 
 
 def test_audio_counts_use_each_response_format_and_whole_frames_too():

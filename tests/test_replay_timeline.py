@@ -19,7 +19,6 @@ from rtrec.replay.cues import (
     strict_mismatch,
 )
 from rtrec.replay.feed import Feed
-from rtrec.replay.formats import FormatTrack
 from rtrec.replay.selection import Bound, Selection, SelectionError, TypeFilter
 from rtrec.replay.terminal import TerminalView, format_time
 from rtrec.replay.timeline import Anchor, Timeline, schedule
@@ -159,21 +158,13 @@ def _frame(seq: int, t_ms: int, event_type: str, **fields: object) -> RecordedFr
     return RecordedFrame(seq, t_ms * 1_000_000, 0, "server", event_type, 0, json.dumps(event))
 
 
-def test_format_track_follows_session_updates() -> None:
+def test_terminal_view_grows_text_per_item_and_sums_audio_in_the_format_in_force() -> None:
+    view = TerminalView()
     ga = {"audio": {"output": {"format": {"type": "audio/pcmu"}}}}
-    updated = json.dumps({"type": "session.updated", "session": ga})
-    track = FormatTrack.from_frames([(4, updated), (9, "not json")])
-    assert track.at(3) == (AudioFormat("pcm16", 24000), AudioFormat("pcm16", 24000))
-    assert track.at(4)[1] == AudioFormat("g711_ulaw", 8000)
-    assert track.at(100)[1] == AudioFormat("g711_ulaw", 8000)
-
-
-def test_terminal_view_grows_text_per_item_and_sums_audio() -> None:
-    track = FormatTrack([(0, AudioFormat("pcm16", 24000), AudioFormat("g711_ulaw", 8000))])
-    view = TerminalView(track)
     audio_100ms = base64.b64encode(bytes(800)).decode()  # 800 bytes of μ-law at 8 kHz
     audio = "response.output_audio.delta"
     transcript = "response.output_audio_transcript.delta"
+    view.feed(_frame(0, 0, "session.updated", session=ga))
     out = [
         view.feed(_frame(1, 10, "response.created", response={"id": "resp_1"})),
         view.feed(_frame(2, 20, audio, item_id="it", delta=audio_100ms)),
@@ -189,6 +180,7 @@ def test_terminal_view_grows_text_per_item_and_sums_audio() -> None:
     text = "".join(out) + view.finish()
     lines = text.splitlines()
     assert lines[0].split() == ["0:00.010", "server", "response.created", "resp_1"]
+    assert AudioFormat("g711_ulaw", 8000).duration_ms(800) == 100
     assert lines[1].endswith("assistant transcript it: Hello there ")
     assert "assistant audio  0.20 s in 2 deltas  it" in lines[2]
     assert lines[3].startswith(" 0:01.250  server  response.done  resp_1, completed")

@@ -200,11 +200,8 @@ def _to_stdout(
         if colour is None:
             colour = out.isatty() and not os.environ.get("NO_COLOR")
         conn = source.connect()
-        try:
-            formats = source.format_track(conn)
-        finally:
-            conn.close()
-        sink = TerminalSink(out, TerminalView(formats, colour=colour))
+        view = TerminalView(source.session.adapter, source.media_cursor(conn), colour=colour)
+        sink = TerminalSink(out, view, on_finish=conn.close)
     try:
         emitted = run(play(source, sink, speed=options.speed, idle_limit_s=options.idle_limit_s))
     except BrokenPipeError:

@@ -1,23 +1,25 @@
 """The projector: a fold over one session's events that rebuilds what they describe.
 
 `Projector.apply(row)` takes the event row's columns (`EventRow`) and updates the
-session's items, responses, turns and configuration.  Only events whose payload
-matters are decoded (with `rtrec.events.decode_event`); audio is counted from the
-row's byte length.  Whatever changed is remembered (`dirty_*`, `new_*`) so that the
-store can write just that.  Events of unknown types, events of known types with
-unexpected shapes and frames that are not JSON are counted, never fatal.  Pure: no I/O.
+session's items, responses, turns and configuration.  What each event means is the
+protocol adapter's business (rtrec/protocols): its handler table names, per event
+type, the function that applies it, how to decode its payload (only events whose
+payload matters are decoded), and the side that sends it.  The adapter's media fold
+sees every audio and control row first, so audio seconds come from the same answer
+export-wav and the terminal replay get.  Whatever changed is remembered (`dirty_*`,
+`new_*`) so that the store can write just that.  Events of unknown types, events of
+known types with unexpected shapes and frames that are not JSON are counted, never
+fatal.  Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 
-from rtrec.events import EVENT_CLASSES, EVENT_TYPES, UNPARSABLE, UnknownEvent, decode_event
-from rtrec.projector.config import format_from_text
 from rtrec.projector.conversation import Conversation
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.state import (
@@ -28,20 +30,23 @@ from rtrec.projector.state import (
     SessionUpdateRow,
     TurnState,
 )
+from rtrec.protocols.base import UNPARSABLE, AudioChunk, MediaFact, MediaRow
 
-Handler = Callable[["Projector", EventRow, Any], None]
+if TYPE_CHECKING:
+    from rtrec.protocols.base import Adapter
 
 
 class Spec(NamedTuple):
-    handler: Handler
-    decode: bool  # needs the decoded frame
+    """How one event type is applied."""
+
+    handler: Callable[[Projector, EventRow, Any], None]
+    # Decodes the row's payload; None when the handler needs the row's columns only.
+    # A decoder returning None marks the event malformed.
+    decode: Callable[[EventRow], Any] | None
     direction: str  # the side that sends this type
 
 
-_CLASS_BY_TYPE: dict[str, type] = {
-    cls.__struct_config__.tag: cls  # type: ignore[misc]
-    for cls in EVENT_CLASSES
-}
+Handlers = Mapping[str, Spec]
 
 
 @dataclass
@@ -63,7 +68,10 @@ class Projector:
         responses: dict[str, ResponseState] | None = None,
         turns: dict[str, TurnState] | None = None,
     ) -> None:
+        from rtrec.protocols import adapter_named
+
         self.session = session
+        self.adapter: Adapter = adapter_named(session.protocol)
         self.items = items if items is not None else {}
         self.responses = responses if responses is not None else {}
         self.turns = turns if turns is not None else {}
@@ -73,8 +81,11 @@ class Projector:
         self.new_updates: list[SessionUpdateRow] = []
         self.new_errors: list[ErrorRow] = []
         self.conversation = Conversation(self.items, self.dirty_items)
-        self.in_bytes_per_s = self.out_bytes_per_s = 1
-        self.formats_changed()
+        self._handlers = self.adapter.handlers
+        self._media_types = self.adapter.media_types
+        self._known_types = self.adapter.known_types
+        # The media facts of the row being applied (audio chunks, their formats).
+        self.facts: list[MediaFact] = []
 
     # -- folding ----------------------------------------------------------------------
 
@@ -82,7 +93,23 @@ class Projector:
         session = self.session
         session.last_seq = row.seq
         session.events += 1
-        spec = HANDLERS.get(row.type)  # type: ignore[arg-type]
+        if row.type in self._media_types:
+            self.facts = session.work.media.feed(
+                MediaRow(
+                    row.seq,
+                    row.t_ns,
+                    row.direction,
+                    row.type,
+                    row.item_id,
+                    row.response_id,
+                    audio_len=row.audio_len,
+                    frame=row.frame,
+                ),
+                decode=False,
+            )
+        else:
+            self.facts = []
+        spec = self._handlers.get(row.type)  # type: ignore[arg-type]
         if spec is None:
             self._unhandled(row)
             return
@@ -91,9 +118,10 @@ class Projector:
             self.count_unknown(f"{row.direction}:{row.type}")
             return
         event = None
-        if decode:
-            event = self._decode(row)
+        if decode is not None:
+            event = decode(row)
             if event is None:
+                self.session.malformed_events += 1
                 return
         try:
             handler(self, row, event)
@@ -109,29 +137,9 @@ class Projector:
     def _unhandled(self, row: EventRow) -> None:
         if row.type is None:
             self.count_unknown(_untyped(row.frame))
-        elif row.type not in EVENT_TYPES:
+        elif row.type not in self._known_types:
             self.count_unknown(row.type)
         # Known types without a handler change nothing the projection shows.
-
-    def _decode(self, row: EventRow) -> Any:
-        frame = row.frame
-        event = decode_event(frame) if frame is not None else None
-        if isinstance(event, UnknownEvent):
-            event = self._salvage(event)
-        if event is None:
-            self.session.malformed_events += 1
-        return event
-
-    @staticmethod
-    def _salvage(event: UnknownEvent) -> Any:
-        """A known type with an unexpected shape: accept what lax conversion can read."""
-        cls = _CLASS_BY_TYPE.get(event.type or "")
-        if cls is None or not isinstance(event.data, dict):
-            return None
-        try:
-            return msgspec.convert(event.data, cls, strict=False)
-        except (msgspec.ValidationError, RecursionError):
-            return None
 
     # -- state access for the handlers --------------------------------------------
 
@@ -157,13 +165,22 @@ class Projector:
             session.unknown_events += 1
         session.unknown_types[key] = session.unknown_types.get(key, 0) + 1
 
-    def formats_changed(self) -> None:
+    def count_audio(self) -> float:
+        """Add the row's audio chunks to the session's totals; their duration in ms."""
         session = self.session
-        session.input_format = format_from_text(session.config.get("input_format"))
-        session.output_format = format_from_text(session.config.get("output_format"))
-        # Audio events are the bulk of a session: keep their arithmetic to one division.
-        self.in_bytes_per_s = session.input_format.bytes_per_second
-        self.out_bytes_per_s = session.output_format.bytes_per_second
+        total_ms = 0.0
+        for fact in self.facts:
+            if not isinstance(fact, AudioChunk):
+                continue
+            ms = fact.duration_ms
+            if fact.track == "user":
+                session.audio_in_bytes += fact.nbytes
+                session.audio_in_ms += ms
+            else:
+                session.audio_out_bytes += fact.nbytes
+                session.audio_out_ms += ms
+            total_ms += ms
+        return total_ms
 
     # -- handing changes to the store -------------------------------------------------
 
@@ -191,19 +208,3 @@ def _untyped(frame: str | bytes | None) -> str:
     except UNPARSABLE:
         return "(not JSON)"
     return "(no type)"
-
-
-def _handlers() -> dict[str, Spec]:
-    from rtrec.projector import items, responses, session, turns
-
-    table: dict[str, Spec] = {}
-    for module in (session, items, responses, turns):
-        for name, (handler, decode, direction) in module.HANDLERS.items():
-            if name in table:
-                raise RuntimeError(f"two projector handlers for {name}")
-            table[name] = Spec(handler, decode, direction)
-    return table
-
-
-# The handler modules reach the Projector only through its methods (no import back).
-HANDLERS: dict[str, Spec] = _handlers()

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from rtrec.audio_format import DEFAULT_FORMAT, AudioFormat
+from rtrec.protocols.work import RealtimeWork, Work
 
 Json = dict[str, Any]
 
@@ -125,6 +125,11 @@ class TurnState(msgspec.Struct, kw_only=True):
     first_response_id: str | None = None
     response_id: str | None = None  # the response that answered it (see turn rules)
     responses: int = 0
+    # Set by protocols whose turns are not measured from a response's events
+    # (GPT-Live: transcript deltas on the session clock; see DESIGN.md).
+    end_kind: str | None = None  # what marked the end of the user's speech
+    first_audio_ns: int | None = None  # the first assistant audio after it
+    audio_source: str | None = None  # what marked that first audio
 
     def end_ns(self) -> int | None:
         """When the user finished: VAD's speech_stopped, else the commit, else the send."""
@@ -132,47 +137,6 @@ class TurnState(msgspec.Struct, kw_only=True):
             if value is not None:
                 return value
         return self.committed_ns
-
-
-class PendingCreate(msgspec.Struct, array_like=True):
-    """A client conversation.item.create not yet matched to the item the server added."""
-
-    t_ns: int
-    event_id: str | None
-    item_id: str | None
-    type: str | None
-    role: str | None
-    call_id: str | None
-    previous_item_id: str | None
-    input: str | None  # "audio" | "text" for user messages
-    audio_bytes: int
-
-
-class PendingRequest(msgspec.Struct, array_like=True):
-    """A client response.create not yet matched to a response.created."""
-
-    t_ns: int
-    event_id: str | None
-    conversation: str | None
-
-
-class SpeechMark(msgspec.Struct, array_like=True):
-    started_ns: int | None = None
-    audio_start_ms: int | None = None
-    stopped_ns: int | None = None
-    audio_end_ms: int | None = None
-
-
-class WorkState(msgspec.Struct, kw_only=True):
-    """Bookkeeping between events; small and bounded whatever the session's length."""
-
-    pending_creates: list[PendingCreate] = msgspec.field(default_factory=list)
-    pending_requests: list[PendingRequest] = msgspec.field(default_factory=list)
-    speech: dict[str, SpeechMark] = msgspec.field(default_factory=dict)
-    client_commit_ns: int | None = None
-    buffer_bytes: int = 0
-    current_turn: str | None = None
-    turns: int = 0
 
 
 class SessionState(msgspec.Struct, kw_only=True):
@@ -190,10 +154,12 @@ class SessionState(msgspec.Struct, kw_only=True):
     unknown_types: dict[str, int] = msgspec.field(default_factory=dict)
     malformed_events: int = 0
     errors: int = 0
-    work: WorkState = msgspec.field(default_factory=WorkState)
-    # Derived from config; not stored.
-    input_format: AudioFormat = DEFAULT_FORMAT
-    output_format: AudioFormat = DEFAULT_FORMAT
+    # The protocol family (rtrec/protocols) and what the provider reported.
+    protocol: str = "realtime"
+    provider_session_id: str | None = None
+    usage_seconds: float | None = None  # GPT-Live: the session's billed seconds
+    # The protocol's own bookkeeping between events, its media fold included.
+    work: Work = msgspec.field(default_factory=RealtimeWork)
 
 
 class SessionUpdateRow(msgspec.Struct, kw_only=True):

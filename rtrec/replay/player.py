@@ -42,9 +42,12 @@ class JsonlSink:
 class TerminalSink:
     """The readable view, flushed as it grows."""
 
-    def __init__(self, out: TextIO, view: TerminalView) -> None:
+    def __init__(
+        self, out: TextIO, view: TerminalView, on_finish: Callable[[], None] | None = None
+    ) -> None:
         self.out = out
         self.view = view
+        self._on_finish = on_finish
 
     def emit(self, frame: RecordedFrame) -> None:
         text = self.view.feed(frame)
@@ -53,8 +56,12 @@ class TerminalSink:
             self.out.flush()
 
     def finish(self) -> None:
-        self.out.write(self.view.finish())
-        self.out.flush()
+        try:
+            self.out.write(self.view.finish())
+            self.out.flush()
+        finally:
+            if self._on_finish is not None:
+                self._on_finish()
 
 
 async def play(

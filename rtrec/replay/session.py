@@ -17,7 +17,6 @@ from typing import Literal
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from rtrec.events import decode_envelope
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.cues import ClientCues, describe_type, strict_mismatch
 from rtrec.replay.feed import Feed
@@ -75,6 +74,7 @@ class ClientReplay:
             f"{host}:{port}", path + (f"?{redact_query(query)}" if query else "")
         )
         self._cues = ClientCues()
+        self._adapter = source.session.adapter
         self._cue_arrived = asyncio.Event()
 
     async def run(self) -> ClientReport:
@@ -158,7 +158,7 @@ class ClientReplay:
             async for message in self.ws:
                 arrived_ns = now_ns()
                 binary = isinstance(message, bytes)
-                envelope = None if binary else decode_envelope(message)
+                envelope = None if binary else self._adapter.envelope(message)
                 event_type = envelope.type if envelope is not None else None
                 if not accepts(event_type):
                     continue

@@ -16,10 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtrec.errors import RtrecError
-from rtrec.replay.formats import FormatTrack
+from rtrec.protocols import adapter_named
+from rtrec.protocols.base import Adapter, MediaFact, MediaRow
 from rtrec.replay.selection import Bound, Selection
 from rtrec.store.db import BUSY_TIMEOUT_MS, open_db
-from rtrec.store.reader import PAGE_ROWS, RecordedFrame, SessionRef, iter_frames, resolve_session
+from rtrec.store.metadata import session_protocol
+from rtrec.store.reader import (
+    PAGE_ROWS,
+    RecordedFrame,
+    SessionRef,
+    iter_frames,
+    iter_media_rows,
+    resolve_session,
+)
 
 _NEVER = 2**62
 WINDOW_ROWS = 64  # rows per read of a replay: well under a millisecond of work
@@ -40,10 +49,15 @@ class RecordedSession:
     upstream_close_code: int | None = None
     upstream_close_reason: str | None = None
     event_count: int = 0
+    protocol: str = "realtime"
 
     @property
     def label(self) -> str:
         return f"session {self.ref.id} ({self.ref.uuid[:8]})"
+
+    @property
+    def adapter(self) -> Adapter:
+        return adapter_named(self.protocol)
 
 
 @dataclass(frozen=True)
@@ -155,13 +169,44 @@ class ReplaySource:
             params += (direction,)
         return int(conn.execute(sql, params).fetchone()[0])
 
-    def format_track(self, conn: sqlite3.Connection) -> FormatTrack:
-        rows = conn.execute(
-            "SELECT seq, frame FROM event WHERE session_id = ? AND direction = 'server' "
-            "AND type IN ('session.created', 'session.updated') ORDER BY seq",
-            (self.session.ref.id,),
+    def media_cursor(self, conn: sqlite3.Connection) -> MediaCursor:
+        """The media facts of each frame, from a fold over the whole session's media rows.
+
+        A replay that starts mid-session, or hides some frames, still needs the formats
+        in force and the durations of the audio it shows.
+        """
+        adapter = self.session.adapter
+        rows = iter_media_rows(
+            conn,
+            self.session.ref.id,
+            adapter.media_types,
+            audio=False,
+            audio_frames=adapter.audio_frames,
         )
-        return FormatTrack.from_frames(rows)
+        return MediaCursor(adapter, rows)
+
+
+class MediaCursor:
+    """Walks a session's media rows alongside a replay that moves forward through it."""
+
+    def __init__(self, adapter: Adapter, rows: Iterator[MediaRow]) -> None:
+        self._fold = adapter.media()
+        self._rows = rows
+        self._next: MediaRow | None = None
+
+    def __call__(self, frame: RecordedFrame) -> list[MediaFact]:
+        while True:
+            if self._next is None:
+                self._next = next(self._rows, None)
+                if self._next is None:
+                    return []
+            row = self._next
+            if row.seq > frame.seq:
+                return []
+            self._next = None
+            facts = self._fold.feed(row, decode=False)
+            if row.seq == frame.seq:
+                return facts
 
 
 def _load_session(conn: sqlite3.Connection, ref: SessionRef) -> RecordedSession:
@@ -180,7 +225,16 @@ def _load_session(conn: sqlite3.Connection, ref: SessionRef) -> RecordedSession:
             loaded = None
         if isinstance(loaded, dict):
             headers = {str(k): str(v) for k, v in loaded.items()}
-    return RecordedSession(ref, row[0], row[1], row[2], headers, *row[4:9], event_count=row[9])
+    return RecordedSession(
+        ref,
+        row[0],
+        row[1],
+        row[2],
+        headers,
+        *row[4:9],
+        event_count=row[9],
+        protocol=session_protocol(conn, ref.id),
+    )
 
 
 def _first_seq(conn: sqlite3.Connection, session_id: int, bound: Bound | None) -> int:

@@ -1,7 +1,8 @@
 """The readable live view of a replay: frames in, terminal text out.  Pure: no I/O.
 
-One line per event: recorded time, direction, type and the detail that matters.
-Two kinds of event would flood that view, so they are folded:
+One line per event: recorded time, direction, type and the detail that matters, as
+the session's protocol adapter describes it.  Two kinds of event would flood that
+view, so they are folded:
 
 - text deltas (assistant text and transcripts, user transcripts, function call
   arguments) grow one line per item, fragment by fragment, as they arrive; the line
@@ -17,27 +18,22 @@ file as on a terminal; `colour` only adds ANSI colours.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from rtrec import events as ev
-from rtrec.audio_format import session_formats
-from rtrec.events import base64_decoded_length, decode_event
-from rtrec.replay.formats import FormatTrack
+from rtrec.protocols import adapter_named
+from rtrec.protocols.base import Adapter, AudioChunk, MediaFact, MediaFold, MediaRow
+from rtrec.protocols.describe import Audio, Grow
 from rtrec.store.reader import RecordedFrame
 
-DETAIL_CHARS = 72
 # Streams interrupted by another line continue on a new line marked "…"; remembering
 # the last few is enough to tell a continuation from a new stream.
 _RECENT_STREAMS = 32
 
-_TEXT_STREAMS: dict[type[Any], str] = {
-    ev.TextDelta: "assistant text",
-    ev.AudioTranscriptDelta: "assistant transcript",
-    ev.TranscriptionDelta: "user transcript",
-    ev.FunctionCallArgumentsDelta: "arguments",
-    ev.McpCallArgumentsDelta: "mcp arguments",
-}
+# The media facts of a frame: its audio chunks with their formats.  A replay that
+# shows every frame can fold them as it goes; one that starts mid-session or hides
+# some frames asks a reader that walked the whole session (rtrec/replay/source.py).
+MediaLookup = Callable[[RecordedFrame], list[MediaFact]]
 _COLOURS = {"client": "36", "server": "35", "time": "2", "text": "1", "audio": "33", "error": "31"}
 
 
@@ -47,6 +43,7 @@ class _AudioRun:
     direction: str
     label: str
     item_id: str | None
+    unit: str
     ms: float = 0.0
     deltas: int = 0
 
@@ -62,14 +59,30 @@ def format_time(t_ns: int) -> str:
     return f"{minutes}:{seconds:02d}.{ms:03d}"
 
 
-def shorten(text: str, limit: int = DETAIL_CHARS) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+class FoldAsShown:
+    """Media facts from the frames the view is shown, folded in order."""
+
+    def __init__(self, adapter: Adapter) -> None:
+        self._types = adapter.media_types
+        self._fold: MediaFold = adapter.media()
+
+    def __call__(self, frame: RecordedFrame) -> list[MediaFact]:
+        if frame.type not in self._types or isinstance(frame.frame, bytes):
+            return []
+        row = MediaRow(frame.seq, frame.t_ns, frame.direction, frame.type, frame=frame.frame)
+        return self._fold.feed(row, decode=False)
 
 
 class TerminalView:
-    def __init__(self, formats: FormatTrack | None = None, *, colour: bool = False) -> None:
-        self.formats = formats or FormatTrack()
+    def __init__(
+        self,
+        adapter: Adapter | None = None,
+        media: MediaLookup | None = None,
+        *,
+        colour: bool = False,
+    ) -> None:
+        self.adapter = adapter or adapter_named(None)
+        self.media = media or FoldAsShown(self.adapter)
         self.colour = colour
         self._open_stream: tuple[str, str | None, int | None] | None = None
         self._recent_streams: deque[tuple[str, str | None, int | None]] = deque(
@@ -79,48 +92,38 @@ class TerminalView:
 
     def feed(self, frame: RecordedFrame) -> str:
         """The text to write for this frame (possibly empty, possibly without a newline)."""
+        facts = self.media(frame)
         if isinstance(frame.frame, bytes):
             return self._line(frame, "binary frame", f"{len(frame.frame)} bytes")
-        event = decode_event(frame.frame)
-        if isinstance(event, ev.AudioDelta | ev.AudioAppend):
-            self._add_audio(frame, event)
+        shown = self.adapter.describe(frame.type, frame.frame)
+        if isinstance(shown, Audio):
+            self._add_audio(frame, shown, facts)
             return ""
-        label = _TEXT_STREAMS.get(_stream_class(event))
-        if label is not None:
-            return self._grow(frame, label, event)
-        if event is None:
-            return self._line(frame, "(not JSON)", shorten(frame.frame, 48))
-        if isinstance(event, ev.UnknownEvent):
-            return self._line(frame, event.type or "(no type)", "")
-        return self._line(
-            frame,
-            frame.type or "",
-            self._paint("error", _detail(event)) if isinstance(event, ev.Error) else _detail(event),
-        )
+        if isinstance(shown, Grow):
+            return self._grow(frame, shown)
+        detail = self._paint("error", shown.detail) if shown.error else shown.detail
+        return self._line(frame, shown.name, detail)
 
     def finish(self) -> str:
         return self._close_stream() + self._flush_audio()
 
     # -- folding ------------------------------------------------------------------
 
-    def _add_audio(self, frame: RecordedFrame, event: ev.AudioDelta | ev.AudioAppend) -> None:
-        if isinstance(event, ev.AudioAppend):
-            key, label, data = (frame.direction, None), "user audio", event.audio
-            fmt = self.formats.at(frame.seq)[0]
-        else:
-            key, label, data = (frame.direction, event.item_id), "assistant audio", event.delta
-            fmt = self.formats.at(frame.seq)[1]
+    def _add_audio(self, frame: RecordedFrame, shown: Audio, facts: list[MediaFact]) -> None:
+        key = (frame.direction, shown.key)
         run = self._audio.get(key)
         if run is None:
-            run = self._audio[key] = _AudioRun(frame.t_ns, frame.direction, label, key[1])
-        run.ms += fmt.duration_ms(base64_decoded_length(data))
+            run = self._audio[key] = _AudioRun(
+                frame.t_ns, frame.direction, shown.label, shown.key, shown.unit
+            )
+        run.ms += sum(f.duration_ms for f in facts if isinstance(f, AudioChunk))
         run.deltas += 1
 
     def _flush_audio(self) -> str:
         lines = []
         for run in self._audio.values():
-            what = "append" if run.label == "user audio" else "delta"
-            detail = f"{run.ms / 1000:.2f} s in {run.deltas} {what}{'s' if run.deltas > 1 else ''}"
+            plural = "s" if run.deltas > 1 else ""
+            detail = f"{run.ms / 1000:.2f} s in {run.deltas} {run.unit}{plural}"
             if run.item_id:
                 detail += f"  {run.item_id}"
             lines.append(
@@ -133,9 +136,10 @@ class TerminalView:
         self._audio.clear()
         return "".join(lines)
 
-    def _grow(self, frame: RecordedFrame, label: str, event: Any) -> str:
-        key = (label, getattr(event, "item_id", None), getattr(event, "content_index", None))
-        fragment = _one_line(event.delta or "")
+    def _grow(self, frame: RecordedFrame, shown: Grow) -> str:
+        label = shown.label
+        key = (label, *shown.key)
+        fragment = _one_line(shown.fragment)
         if self._open_stream == key:
             return self._paint("text", fragment)
         head = self._close_stream()
@@ -178,97 +182,5 @@ class TerminalView:
         return f"\x1b[{_COLOURS.get(role, '0')}m{text}\x1b[0m"
 
 
-def _stream_class(event: object) -> type[Any] | None:
-    for cls in _TEXT_STREAMS:
-        if isinstance(event, cls):
-            return cls
-    return None
-
-
 def _one_line(text: str) -> str:
     return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
-
-
-def _detail(event: object) -> str:
-    """The one thing worth seeing about an event, kept short."""
-    match event:
-        case ev.SessionCreated(session=session) | ev.SessionUpdate(session=session):
-            return _session_detail(session)
-        case ev.ItemAdded(item=item) | ev.ItemRetrieved(item=item) | ev.ItemCreate(item=item):
-            return _item_detail(item)
-        case ev.OutputItemAdded(item=item):
-            return _item_detail(item)
-        case (
-            ev.ItemTruncated(item_id=item_id, audio_end_ms=end_ms)
-            | ev.ItemTruncate(item_id=item_id, audio_end_ms=end_ms)
-        ):
-            return f"{item_id} at {end_ms} ms"
-        case ev.TranscriptionCompleted(item_id=item_id, transcript=transcript):
-            return f'{item_id} "{shorten(transcript or "")}"'
-        case ev.TranscriptionFailed(item_id=item_id, error=error):
-            message = error.get("message") if isinstance(error, dict) else error
-            return f"{item_id} {shorten(str(message))}"
-        case ev.SpeechStarted(item_id=item_id, audio_start_ms=ms):
-            return f"{item_id} at {ms} ms"
-        case ev.SpeechStopped(item_id=item_id, audio_end_ms=ms):
-            return f"{item_id} at {ms} ms"
-        case ev.ResponseCreated(response=response):
-            return _response_detail(response)
-        case ev.FunctionCallArgumentsDone(name=name, arguments=arguments, call_id=call_id):
-            return shorten(f"{name}({arguments or ''})  {call_id}")
-        case ev.Error(error=error):
-            if error is None:
-                return ""
-            code = f"{error.code}: " if error.code else ""
-            return shorten(f"{code}{error.message}", 120)
-        case ev.ResponseCreate() | ev.RateLimitsUpdated():
-            return ""
-    for name in ("item_id", "response_id"):
-        value = getattr(event, name, None)
-        if isinstance(value, str):
-            return value
-    return ""
-
-
-def _session_detail(session: Any) -> str:
-    if not isinstance(session, dict):
-        return ""
-    parts = [str(session["model"])] if session.get("model") else []
-    inp, out = session_formats(session)
-    if inp or out:
-        parts.append(f"audio in {inp or '-'} out {out or '-'}")
-    audio = session.get("audio")
-    voice = (audio.get("output") or {}).get("voice") if isinstance(audio, dict) else None
-    voice = voice or session.get("voice")
-    if voice:
-        parts.append(f"voice {voice}")
-    modalities = session.get("output_modalities") or session.get("modalities")
-    if isinstance(modalities, list) and modalities:
-        parts.append("output " + "+".join(str(m) for m in modalities))
-    tools = session.get("tools")
-    if isinstance(tools, list) and tools:
-        names = [str(t.get("name") or t.get("type")) for t in tools if isinstance(t, dict)]
-        parts.append("tools " + " ".join(names))
-    return shorten(", ".join(parts), 120)
-
-
-def _item_detail(item: ev.Item | None) -> str:
-    if item is None:
-        return ""
-    head = " ".join(p for p in (item.id, item.type, item.role) if p)
-    if item.type == "function_call":
-        return shorten(f"{head} {item.name}({item.arguments or ''})")
-    if item.type == "function_call_output":
-        return shorten(f"{head} {item.call_id} → {item.output}")
-    texts = [p.text or p.transcript for p in item.content or () if p.text or p.transcript]
-    return shorten(f'{head} "{" ".join(texts)}"') if texts else head
-
-
-def _response_detail(response: ev.Response | None) -> str:
-    if response is None:
-        return ""
-    parts = [p for p in (response.id, response.status) if p]
-    usage = response.usage or {}
-    if usage.get("total_tokens") is not None:
-        parts.append(f"tokens in {usage.get('input_tokens')} out {usage.get('output_tokens')}")
-    return ", ".join(parts)

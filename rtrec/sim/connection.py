@@ -25,7 +25,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from rtrec import g711
-from rtrec.audio_format import AudioFormat, response_output_format
+from rtrec.audio_format import AudioFormat
+from rtrec.protocols.realtime.formats import response_output_format
 from rtrec.sim.audio import resample, speech_like
 from rtrec.sim.beta import to_beta
 from rtrec.sim.config import SimConfig, ga_format

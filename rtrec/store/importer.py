@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 
 from rtrec.errors import ImportFormatError
 from rtrec.jsonl import BARE_EVENT_SPACING_NS, LineError, decode_object, parse_line, parse_object
+from rtrec.protocols import adapter_named
+from rtrec.protocols.base import Adapter
 from rtrec.store.db import transaction
 from rtrec.store.frames import REDACTED, encode_frame
+from rtrec.store.metadata import session_protocol
 from rtrec.store.projection import catch_up, invalidate
 from rtrec.store.session import INSERT_SESSION, SESSION_COLUMNS, UPDATE_SESSION, LiveSession
 from rtrec.store.writer import INSERT_EVENT, PendingEvent, event_rows
@@ -99,7 +102,7 @@ def restore_spill(
 ) -> SpillRestore:
     """Bring a spill file's events back into their sessions; one transaction, idempotent."""
     result = SpillRestore()
-    ids: dict[str, int] = {}
+    ids: dict[str, tuple[int, Adapter]] = {}
     rows: list[tuple[object, ...]] = []
 
     def write_rows() -> None:
@@ -120,7 +123,7 @@ def restore_spill(
                 if "spill_session" in obj:
                     write_rows()
                     uuid, session_id = _restore_session(conn, obj["spill_session"])
-                    ids[uuid] = session_id
+                    ids[uuid] = (session_id, _adapter(conn, session_id))
                     if uuid not in result.sessions:
                         result.sessions.append(uuid)
                     continue
@@ -131,7 +134,7 @@ def restore_spill(
                 write_rows()
         write_rows()
         # Restored events may sit before a projection's checkpoint: rebuild those.
-        invalidate(conn, list(ids.values()))
+        invalidate(conn, [session_id for session_id, _ in ids.values()])
     return result
 
 
@@ -154,8 +157,13 @@ def _restore_session(conn: sqlite3.Connection, meta: object) -> tuple[str, int]:
     return uuid, int(row[0])
 
 
+def _adapter(conn: sqlite3.Connection, session_id: int) -> Adapter:
+    """The protocol a restored session's frames are encoded for, as it was recorded."""
+    return adapter_named(session_protocol(conn, session_id))
+
+
 def _restore_event(
-    conn: sqlite3.Connection, obj: dict[str, object], ids: dict[str, int]
+    conn: sqlite3.Connection, obj: dict[str, object], ids: dict[str, tuple[int, Adapter]]
 ) -> tuple[object, ...]:
     uuid, seq, wall_ns = obj.get("session"), obj.get("seq"), obj.get("wall_ns")
     if not isinstance(uuid, str) or not isinstance(seq, int) or not isinstance(wall_ns, int):
@@ -164,14 +172,15 @@ def _restore_event(
         row = conn.execute("SELECT id FROM session WHERE uuid = ?", (uuid,)).fetchone()
         if row is None:
             raise LineError(f"session {uuid} is neither in the database nor described above")
-        ids[uuid] = int(row[0])
+        ids[uuid] = (int(row[0]), _adapter(conn, int(row[0])))
+    session_id, adapter = ids[uuid]
     parsed = parse_object(obj)
     if parsed.t_ns is None:
         raise LineError('a spilled event needs "t"')
-    enc = encode_frame(parsed.frame)
+    enc = encode_frame(parsed.frame, adapter=adapter)
     flags = enc.flags | (REDACTED if obj.get("redacted") is True else 0)
     return (
-        ids[uuid],
+        session_id,
         seq,
         parsed.t_ns,
         wall_ns,

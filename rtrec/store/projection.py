@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from rtrec.projector import EventRow, Projector, SessionState
 from rtrec.store.db import transaction
+from rtrec.store.metadata import session_protocol
 from rtrec.store.projection_rows import (
     ERRORS,
     ITEMS,
@@ -40,6 +41,12 @@ CLIENT_EVENT_LOOKBACK = 100_000
 SELECT_EVENTS = (
     "SELECT seq, t_ns, direction, type, event_id, item_id, response_id, length(audio), "
     "CASE WHEN audio IS NULL THEN frame END "
+    "FROM event WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+)
+# For protocols whose media fold reads the text around compacted audio (Gemini's
+# chunks name their own format).
+SELECT_EVENTS_WITH_AUDIO_FRAMES = (
+    "SELECT seq, t_ns, direction, type, event_id, item_id, response_id, length(audio), frame "
     "FROM event WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
 )
 SELECT_CLIENT_EVENT = (
@@ -73,8 +80,9 @@ class _Stale(Exception):
     """Another process wrote this session's projection since this state was loaded."""
 
 
-def fresh(session_id: int, *, replace: bool = False) -> Tracked:
-    return Tracked(Projector(SessionState(session_id=session_id)), None, replace)
+def fresh(conn: sqlite3.Connection, session_id: int, *, replace: bool = False) -> Tracked:
+    protocol = session_protocol(conn, session_id)
+    return Tracked(Projector(SessionState(session_id=session_id, protocol=protocol)), None, replace)
 
 
 def load(conn: sqlite3.Connection, session_id: int) -> Tracked:
@@ -87,7 +95,7 @@ def load(conn: sqlite3.Connection, session_id: int) -> Tracked:
             (session_id,),
         ).fetchone()
         if row is None or row[0] != PROJECTOR_VERSION:
-            return fresh(session_id, replace=row is not None)
+            return fresh(conn, session_id, replace=row is not None)
         session = SESSION.load(row[1:], session_id=session_id)
         items = {i.item_id: i for i in _load_all(conn, ITEMS, session_id)}
         responses = {r.response_id: r for r in _load_all(conn, RESPONSES, session_id)}
@@ -104,10 +112,11 @@ def _load_all(conn: sqlite3.Connection, table: object, session_id: int) -> Itera
 def fold_new(conn: sqlite3.Connection, tracked: Tracked, limit: int = FLUSH_EVERY) -> int:
     """Fold up to about `limit` events after the state's last one (not written yet)."""
     projector = tracked.projector
+    sql = SELECT_EVENTS_WITH_AUDIO_FRAMES if projector.adapter.audio_frames else SELECT_EVENTS
     folded = 0
     while folded < limit:
         rows = conn.execute(
-            SELECT_EVENTS, (tracked.session_id, projector.session.last_seq, PAGE_ROWS)
+            sql, (tracked.session_id, projector.session.last_seq, PAGE_ROWS)
         ).fetchall()
         projector.apply_all(map(_as_event_row, rows))
         folded += len(rows)
@@ -246,6 +255,6 @@ def reproject(conn: sqlite3.Connection, session_ids: Iterable[int] | None = None
         session_ids = [sid for (sid,) in conn.execute("SELECT id FROM session ORDER BY id")]
     total = 0
     for session_id in session_ids:
-        _, folded = advance(conn, fresh(session_id, replace=True))
+        _, folded = advance(conn, fresh(conn, session_id, replace=True))
         total += folded
     return total

@@ -75,6 +75,8 @@ class Table:
 
 
 def _ended_by(turn: TurnState) -> str | None:
+    if turn.end_kind is not None:
+        return turn.end_kind
     if turn.speech_stopped_ns is not None:
         return "speech_stopped"
     if turn.client_commit_ns is not None:
@@ -84,14 +86,14 @@ def _ended_by(turn: TurnState) -> str | None:
     return "commit" if turn.committed_ns is not None else None
 
 
-PROJECTOR_VERSION = 1  # bump when the fold changes what it writes: old rows get rebuilt
+PROJECTOR_VERSION = 2  # bump when the fold changes what it writes: old rows get rebuilt
 
 SESSION = Table(
     "projected_session",
     SessionState,
     json=frozenset({"config", "unknown_types", "work"}),
-    # session_id is the first column already; the formats derive from config.
-    skip=frozenset({"session_id", "input_format", "output_format"}),
+    # session_id is the first column already.
+    skip=frozenset({"session_id"}),
     derived=[("version", lambda _: PROJECTOR_VERSION)],
 )
 ITEMS = Table(

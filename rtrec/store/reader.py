@@ -8,10 +8,11 @@ that long would stop a concurrent recorder's WAL from being checkpointed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from rtrec.errors import SessionNotFound
+from rtrec.protocols.base import MediaRow
 from rtrec.store.frames import decode_frame
 
 PAGE_ROWS = 512
@@ -88,8 +89,76 @@ def iter_frames(
         ).fetchall()
         for seq, t_ns, wall_ns, dir_, type_, flags, frame, audio, audio_at in rows:
             yield RecordedFrame(
-                seq, t_ns, wall_ns, dir_, type_, flags, decode_frame(frame, audio, audio_at)
+                seq, t_ns, wall_ns, dir_, type_, flags, decode_frame(frame, audio, audio_at, flags)
             )
         if len(rows) < PAGE_ROWS:
             return
         last = rows[-1][0]
+
+
+# A session's audio and the events that shape it, for the protocol's media fold.  Audio
+# rows are compacted in the log, so most chunks need no base64 at all; pages are bounded
+# in rows and in bytes, each its own short read.
+MEDIA_PAGE_ROWS = 512
+MEDIA_PAGE_BYTES = 16 << 20
+
+
+def iter_media_rows(
+    conn: sqlite3.Connection,
+    session_id: int,
+    types: Collection[str],
+    *,
+    audio: bool = True,
+    audio_frames: bool = False,
+) -> Iterator[MediaRow]:
+    """The session's rows of these types, in order.
+
+    With `audio`, compacted rows carry their bytes, else only their length.  The frame
+    text of a compacted row comes only with `audio_frames` (protocols whose media fold
+    reads the text around the audio).
+    """
+    ordered = sorted(types)
+    audio_column = "audio" if audio else "NULL"
+    frame_column = "frame" if audio_frames else "CASE WHEN audio IS NULL THEN frame END"
+    sql = (
+        f"SELECT seq, t_ns, direction, type, item_id, response_id, {audio_column}, "
+        f"length(audio), {frame_column}, flags "
+        "FROM event WHERE session_id = ? AND seq > ? "
+        f"AND type IN ({', '.join('?' for _ in ordered)}) "
+        f"ORDER BY seq LIMIT {MEDIA_PAGE_ROWS}"
+    )
+    last = -1
+    while True:
+        count = 0
+        size = 0
+        cursor = conn.execute(sql, (session_id, last, *ordered))
+        try:
+            for (
+                seq,
+                t_ns,
+                direction,
+                type_,
+                item_id,
+                response_id,
+                data,
+                length,
+                frame,
+                flags,
+            ) in cursor:
+                count += 1
+                last = seq
+                yield MediaRow(
+                    seq, t_ns, direction, type_, item_id, response_id, data, length, frame, flags
+                )
+                size += len(data or b"") + len(frame or "")
+                if size >= MEDIA_PAGE_BYTES:
+                    break
+        finally:
+            cursor.close()
+        if count < MEDIA_PAGE_ROWS and size < MEDIA_PAGE_BYTES:
+            return
+
+
+def last_seq(conn: sqlite3.Connection, session_id: int) -> int:
+    row = conn.execute("SELECT max(seq) FROM event WHERE session_id = ?", (session_id,)).fetchone()
+    return row[0] if row and row[0] is not None else 0

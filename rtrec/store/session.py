@@ -7,8 +7,11 @@ import re
 import time
 import uuid as uuid_module
 from dataclasses import dataclass, field
+from typing import Any
 
-from rtrec.audio_format import DEFAULT_FORMAT, AudioFormat
+from rtrec.protocols import adapter_named, protocol_of_object
+from rtrec.protocols.base import Adapter, AudioChunk, MediaFold, MediaRow, parse_object
+from rtrec.store.frames import NOT_JSON, encode_frame
 from rtrec.timefmt import iso_from_ns
 
 END_REASONS = frozenset(
@@ -47,6 +50,7 @@ SESSION_COLUMNS = (
     "error",
     "recorder",
     "parent_id",
+    "protocol",
 )
 INSERT_SESSION = (
     f"INSERT INTO session ({', '.join(SESSION_COLUMNS)}) "
@@ -91,16 +95,20 @@ class LiveSession:
     error: str | None = None
     recorder: str | None = None
     parent_id: int | None = None
+    # The protocol family (rtrec/protocols), from the request path; None until the
+    # first JSON frame decides it (imports, unknown paths).
+    protocol: str | None = None
     secrets: frozenset[str] = frozenset()
     redact: tuple[re.Pattern[str], ...] = ()
     # Set by the writer once the row exists.
     db_id: int | None = None
     next_seq: int = 0
-    # Live counters for the status line, kept by the writer.
-    input_format: AudioFormat = DEFAULT_FORMAT
-    output_format: AudioFormat = DEFAULT_FORMAT
+    # Live counters for the status line, kept by the writer through the protocol's
+    # media fold (the same answer the projector and export-wav give).
     audio_in_ms: float = 0.0
     audio_out_ms: float = 0.0
+    _adapter: Adapter | None = field(default=None, repr=False)
+    _media: MediaFold | None = field(default=None, repr=False)
 
     def end(self, reason: str, wall_ns: int | None = None) -> None:
         if reason not in END_REASONS:
@@ -142,6 +150,7 @@ class LiveSession:
             self.error,
             None if self.ended else self.recorder,
             self.parent_id,
+            self.protocol,
         )
 
     def insert_values(self) -> tuple[object, ...]:
@@ -150,3 +159,45 @@ class LiveSession:
     def update_values(self) -> tuple[object, ...]:
         assert self.db_id is not None
         return (*self._values()[1:], self.db_id)
+
+    # -- encoding frames (the writer's side; never on the relay's path) ---------------
+
+    @property
+    def adapter(self) -> Adapter:
+        if self._adapter is None:
+            self._adapter = adapter_named(self.protocol)
+        return self._adapter
+
+    def encode(self, seq: int, t_ns: int, direction: str, frame: str | bytes) -> Any:
+        """The row columns of one of this session's frames; keeps the live counters."""
+        if self.protocol is None and isinstance(frame, str):
+            self._recognise(direction, frame)
+        adapter = self.adapter
+        enc = encode_frame(frame, self.secrets, self.redact, adapter)
+        if enc.type in adapter.media_types and not enc.flags & NOT_JSON:
+            if self._media is None:
+                self._media = adapter.media()
+            row = MediaRow(
+                seq,
+                t_ns,
+                direction,
+                enc.type,
+                enc.item_id,
+                enc.response_id,
+                enc.audio,
+                frame=enc.frame,
+            )
+            for fact in self._media.feed(row, decode=False):
+                if isinstance(fact, AudioChunk):
+                    if fact.track == "user":
+                        self.audio_in_ms += fact.duration_ms
+                    else:
+                        self.audio_out_ms += fact.duration_ms
+        return enc
+
+    def _recognise(self, direction: str, frame: str) -> None:
+        """The first JSON object of a session whose path said nothing decides its protocol."""
+        obj = parse_object(frame)
+        if obj is not None:
+            self.protocol = protocol_of_object(direction, obj)
+            self._adapter = None

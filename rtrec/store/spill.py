@@ -156,7 +156,7 @@ def _event_line(
     # fallen behind, and must cost less than the work it stands in for.
     redacted = False
     if isinstance(frame, str):
-        frame, redacted = scrubbed_text(frame, session.secrets, session.redact)
+        frame, redacted = scrubbed_text(frame, session.secrets, session.redact, session.adapter)
     body = encode_line(t_ns, direction, frame)
     extra = f'{{"session":"{session.uuid}","seq":{seq},"wall_ns":{wall_ns},'
     if redacted:

@@ -20,12 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiosqlite
-import msgspec
 
-from rtrec.audio_format import session_formats
-from rtrec.events import UNPARSABLE
 from rtrec.store.db import writer_pragmas
-from rtrec.store.frames import encode_frame
 from rtrec.store.liveness import recorder_alive
 from rtrec.store.session import INSERT_SESSION, UPDATE_SESSION, LiveSession
 from rtrec.store.spill import (
@@ -53,15 +49,7 @@ DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
 def event_rows(batch: Iterable[PendingEvent]) -> Iterator[tuple[Any, ...]]:
     """Rows for the event table; keeps each session's live audio counters."""
     for session, seq, t_ns, wall_ns, direction, frame in batch:
-        enc = encode_frame(frame, session.secrets, session.redact)
-        if enc.audio is not None:
-            size = len(enc.audio)
-            if direction == "client":
-                session.audio_in_ms += session.input_format.duration_ms(size)
-            else:
-                session.audio_out_ms += session.output_format.duration_ms(size)
-        elif enc.type in ("session.created", "session.updated") and direction == "server":
-            _track_formats(session, enc.frame)
+        enc = session.encode(seq, t_ns, direction, frame)
         yield (
             session.db_id,
             seq,
@@ -77,17 +65,6 @@ def event_rows(batch: Iterable[PendingEvent]) -> Iterator[tuple[Any, ...]]:
             enc.audio,
             enc.audio_at,
         )
-
-
-def _track_formats(session: LiveSession, frame: str | bytes) -> None:
-    try:
-        event = msgspec.json.decode(frame)
-    except UNPARSABLE:
-        return
-    if isinstance(event, dict):
-        inp, out = session_formats(event.get("session"))
-        session.input_format = inp or session.input_format
-        session.output_format = out or session.output_format
 
 
 class EventWriter:

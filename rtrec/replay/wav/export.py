@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rtrec.audio_format import DEFAULT_FORMAT
 from rtrec.errors import RtrecError
+from rtrec.protocols import adapter_named
+from rtrec.protocols.base import Adapter, AudioChunk
 from rtrec.replay.wav.fold import (
     AudioFold,
     CloseFile,
@@ -21,12 +24,10 @@ from rtrec.replay.wav.fold import (
     TimelineFrames,
     WriteAudio,
 )
-from rtrec.replay.wav.formats import TimelineRate
-from rtrec.replay.wav.rows import AUDIO_TYPES, CONTROL_TYPES, FORMAT_TYPES, TRUNCATE_TYPES
 from rtrec.replay.wav.sinks import FileSet, TimelineFile, WrittenFile
-from rtrec.replay.wav.source import first_audio_seq, iter_rows, last_seq
 from rtrec.replay.wav.timeline import TruncationCuts
-from rtrec.store.reader import SessionRef
+from rtrec.store.metadata import session_protocol
+from rtrec.store.reader import SessionRef, iter_media_rows, last_seq
 
 TIMELINE_STEM = "timeline"
 SPLITS = ("response", "item")
@@ -65,24 +66,16 @@ def export_wav(
     """Write the session's audio under options.out_dir; raises RtrecError on bad input."""
     if options.keep_encoding and options.container != "wav":
         raise RtrecError("--keep-encoding writes μ-law/A-law WAV files; use it with --format wav")
-    first_in = first_audio_seq(conn, session.id, "client")
-    first_out = first_audio_seq(conn, session.id, "server")
-    if first_in is None and first_out is None:
+    adapter = adapter_named(session_protocol(conn, session.id))
+    survey = survey_audio(conn, session.id, adapter)
+    if not survey.chunks:
         raise NoAudioError(
-            f"session {session.id} has no audio (no input_audio_buffer.append and no "
-            "response audio deltas); nothing to export"
+            f"session {session.id} has no audio ({adapter.audio_description}); nothing to export"
         )
-    rate = None
-    cuts: dict[str, int] = {}
-    if options.timeline:
-        # One pass over the session's small events, before the audio: the timeline's
-        # rate, and where truncated items were cut.
-        rate_finder, cut_finder = TimelineRate(first_in, first_out), TruncationCuts()
-        for row in iter_rows(conn, session.id, FORMAT_TYPES | TRUNCATE_TYPES):
-            rate_finder.feed(row)
-            cut_finder.feed(row)
-        rate, cuts = rate_finder.rate, cut_finder.cuts()
+    rate = survey.timeline_rate if options.timeline else None
+    cuts = survey.cuts if options.timeline else {}
     fold = AudioFold(
+        adapter.media(),
         FoldOptions(
             split_responses="response" in options.split,
             split_items="item" in options.split,
@@ -101,7 +94,7 @@ def export_wav(
     result = ExportResult()
     total = max(1, last_seq(conn, session.id))
     try:
-        for op in _operations(fold, conn, session.id, total, progress):
+        for op in _operations(fold, conn, session.id, adapter, total, progress):
             if isinstance(op, WriteAudio):
                 files.write(op.stem, op.fmt, op.data)
             elif isinstance(op, TimelineFrames):
@@ -132,14 +125,48 @@ def export_wav(
     return result
 
 
+@dataclass(slots=True)
+class AudioSurvey:
+    """What a pass over a session's audio lengths (no audio loaded) finds."""
+
+    chunks: int = 0
+    rates: set[int] = field(default_factory=set)
+    cuts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def timeline_rate(self) -> int:
+        """A stereo timeline's rate: the highest of the formats the audio came in."""
+        return max(self.rates, default=DEFAULT_FORMAT.rate)
+
+
+def survey_audio(conn: sqlite3.Connection, session_id: int, adapter: Adapter) -> AudioSurvey:
+    """Count the chunks, their rates and the truncation cuts, before any file is made."""
+    survey = AudioSurvey()
+    media = adapter.media()
+    cuts = TruncationCuts()
+    rows = iter_media_rows(
+        conn, session_id, adapter.media_types, audio=False, audio_frames=adapter.audio_frames
+    )
+    for row in rows:
+        for fact in media.feed(row, decode=False):
+            if isinstance(fact, AudioChunk):
+                survey.chunks += 1
+                survey.rates.add(fact.fmt.rate)
+            else:
+                cuts.feed(fact)
+    survey.cuts = cuts.cuts()
+    return survey
+
+
 def _operations(
     fold: AudioFold,
     conn: sqlite3.Connection,
     session_id: int,
+    adapter: Adapter,
     total: int,
     progress: Callable[[int, int], None],
 ) -> Iterator[Op]:
-    rows = iter_rows(conn, session_id, AUDIO_TYPES | CONTROL_TYPES)
+    rows = iter_media_rows(conn, session_id, adapter.media_types, audio_frames=adapter.audio_frames)
     for count, row in enumerate(rows, 1):
         yield from fold.feed(row)
         if not count & 0xFF:
@@ -160,4 +187,13 @@ def make_out_dir(path: Path) -> None:
         raise RtrecError(f"cannot write to {path}: permission denied")
 
 
-__all__ = ["CONTAINERS", "SPLITS", "ExportOptions", "ExportResult", "NoAudioError", "export_wav"]
+__all__ = [
+    "CONTAINERS",
+    "SPLITS",
+    "AudioSurvey",
+    "ExportOptions",
+    "ExportResult",
+    "NoAudioError",
+    "export_wav",
+    "survey_audio",
+]

@@ -70,6 +70,36 @@ class SampleFifo:
             filled += self._unspill(out[filled:])
         return out
 
+    def keep(self, count: int) -> None:
+        """Drop every sample after the first `count` (audio queued but never played)."""
+        if count >= len(self):
+            return
+        if count <= self.in_memory:
+            self._drop_spilled()
+            held = 0
+            kept: deque[np.ndarray] = deque()
+            for block in self._memory:
+                if held >= count:
+                    break
+                block = block[: count - held]
+                kept.append(block)
+                held += len(block)
+            self._memory = kept
+            self.in_memory = held
+        else:
+            keep_spilled = count - self.in_memory
+            assert self._file is not None
+            self._file.truncate(self._read_at + keep_spilled * 2)
+            self.spilled = keep_spilled
+
+    def _drop_spilled(self) -> None:
+        if self.spilled:
+            assert self._file is not None
+            self._file.seek(0)
+            self._file.truncate()
+            self._read_at = 0
+            self.spilled = 0
+
     def _spill(self, samples: np.ndarray) -> None:
         if self._file is None:
             assert self._spill_factory is not None

@@ -1,13 +1,16 @@
 """The export as a fold: session events in, file operations out.  Pure: no I/O.
 
-Each event becomes a list of operations: append whole samples to a named file
-("stem"), close, rename or discard one, hand out finished timeline frames, or warn.
-The sinks carry them out.  Routing:
+The session's protocol adapter reads each event (its media fold says which track a
+chunk belongs to, in which format, and what ends an item or a reply); this fold turns
+those facts into operations: append whole samples to a named file ("stem"), close,
+rename or discard one, hand out finished timeline frames, or warn.  The sinks carry
+them out.  Routing:
 
-- every input audio chunk → `user`; every output audio delta → `assistant`;
+- every user chunk → `user`; every assistant chunk → `assistant`; a chunk with a media
+  time (GPT-Live sideband copies) is placed there, the gap before it silence;
 - with split by response: the response's own file; by item: the item's own file.  A
-  user item's audio is what the client appended since the previous commit or clear,
-  named once the server's `input_audio_buffer.committed` gives it an item id;
+  user item's audio is what the client sent since the previous commit or clear, named
+  once the commit gives it an item id;
 - with a timeline: the chunk placed by `timeline` on the left (user) or right
   (assistant) channel.
 """
@@ -21,10 +24,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from rtrec.audio_format import AudioFormat
+from rtrec.protocols.base import (
+    AssistantFlushed,
+    AudioChunk,
+    ItemAudioDone,
+    MediaFold,
+    MediaRow,
+    ReplyDone,
+    UserCleared,
+    UserCommitted,
+)
 from rtrec.replay.wav.fifo import SpillFactory
-from rtrec.replay.wav.formats import FormatTracker
 from rtrec.replay.wav.pcm import LinearResampler, SampleAligner, to_int16
-from rtrec.replay.wav.rows import FORMAT_TYPES, INPUT_AUDIO, OUTPUT_AUDIO, OUTPUT_AUDIO_DONE, Row
 from rtrec.replay.wav.timeline import (
     ASSISTANT,
     USER,
@@ -90,6 +101,13 @@ class FoldOptions:
     spill: SpillFactory | None = None
 
 
+def silence(fmt: AudioFormat, samples: int) -> bytes:
+    """`samples` of silence in the format's own encoding."""
+    if fmt.encoding == "pcm16":
+        return bytes(2 * samples)
+    return (b"\xff" if fmt.encoding == "g711_ulaw" else b"\xd5") * samples
+
+
 def safe_name(text: str | None) -> str:
     """An id as a file-name part: anything but [A-Za-z0-9_.-] becomes '_'."""
     if not text:
@@ -120,12 +138,22 @@ class _Timeline:
     def restart(self, channel: int, fmt: AudioFormat) -> None:
         self.resamplers[channel] = LinearResampler(fmt.rate, self.rate)
 
-    def place(self, channel: int, samples: np.ndarray) -> None:
+    def place(self, channel: int, samples: np.ndarray, media_ms: float | None = None) -> None:
         resampler = self.resamplers[channel]
         if resampler is not None:
             samples = resampler.feed(samples)
-        start = self.queues[channel].place(self.now_frame, len(samples))
+        arrival = self.now_frame
+        if media_ms is not None:
+            # A copy that says where it belongs on the session clock; never before what
+            # was already written.
+            arrival = max(self.mixer.written, round(media_ms * self.rate / 1000))
+        start = self.queues[channel].place(arrival, len(samples))
         self.mixer.place(channel, start, samples)
+
+    def flush(self, channel: int) -> None:
+        """Playback of the channel stopped now: queued audio past this moment is dropped."""
+        self.mixer.cut(channel, self.now_frame)
+        self.queues[channel].flush(self.now_frame)
 
     def finish(self, out: list[Op]) -> None:
         out.append(TimelineFrames(self.mixer.finish()))
@@ -134,9 +162,11 @@ class _Timeline:
 class AudioFold:
     """Routes a session's audio, event by event, into file operations."""
 
-    def __init__(self, options: FoldOptions, cuts: Mapping[str, int] | None = None) -> None:
+    def __init__(
+        self, media: MediaFold, options: FoldOptions, cuts: Mapping[str, int] | None = None
+    ) -> None:
         self.options = options
-        self.formats = FormatTracker()
+        self.media = media
         self.chunks = 0  # audio chunks exported
         self.skipped = 0  # audio chunks that could not be decoded
         self._user = SampleAligner()
@@ -144,6 +174,8 @@ class AudioFold:
         self._user_pending = False
         self._assistant = SampleAligner()
         self._assistant_stream: tuple[str | None, AudioFormat] | None = None
+        # Where each track's file has got to on the session clock (media-timed chunks).
+        self._written_ms = {"user": 0.0, "assistant": 0.0}
         self._items = 0
         self._responses = 0
         self._response_stems: dict[str | None, str] = {}
@@ -155,28 +187,29 @@ class AudioFold:
             else None
         )
 
-    def feed(self, row: Row) -> list[Op]:
+    def feed(self, row: MediaRow) -> list[Op]:
         """The operations for one event, in order."""
         out: list[Op] = []
         self._out = out
         if self._timeline is not None:
             self._timeline.advance(row.t_ns, out)
-        kind, direction = row.type, row.direction
-        if kind == INPUT_AUDIO and direction == "client":
-            self._user_audio(row)
-        elif kind in OUTPUT_AUDIO and direction == "server":
-            self._assistant_audio(row)
-        elif kind in OUTPUT_AUDIO_DONE and direction == "server":
-            self._end_item(row.item_id)
-        elif kind == "input_audio_buffer.committed" and direction == "server":
-            self._commit_user_item(row.item_id)
-        elif kind == "input_audio_buffer.clear" and direction == "client" and self._user_pending:
-            self._user_pending = False
-            self._out.append(DiscardFile(PENDING_USER_ITEM))
-        if kind == "response.done" and direction == "server":
-            self._end_response(row.response_id)
-        if kind in FORMAT_TYPES and row.event is not None:
-            self.formats.observe(direction, kind, row.event)
+        for fact in self.media.feed(row):
+            if isinstance(fact, AudioChunk):
+                if fact.track == "user":
+                    self._user_audio(row, fact)
+                else:
+                    self._assistant_audio(row, fact)
+            elif isinstance(fact, ItemAudioDone):
+                self._end_item(fact.item_id)
+            elif isinstance(fact, UserCommitted):
+                self._commit_user_item(fact.item_id)
+            elif isinstance(fact, UserCleared) and self._user_pending:
+                self._user_pending = False
+                self._out.append(DiscardFile(PENDING_USER_ITEM))
+            elif isinstance(fact, ReplyDone):
+                self._end_response(fact.response_id)
+            elif isinstance(fact, AssistantFlushed) and self._timeline is not None:
+                self._timeline.flush(ASSISTANT)
         return out
 
     def finish(self) -> list[Op]:
@@ -194,26 +227,27 @@ class AudioFold:
 
     # -- the user's side ----------------------------------------------------------
 
-    def _user_audio(self, row: Row) -> None:
-        if row.audio is None:
-            self._skip(row)
+    def _user_audio(self, row: MediaRow, chunk: AudioChunk) -> None:
+        if chunk.data is None:
+            self._skip(row, chunk)
             return
-        fmt = self.formats.input
+        fmt = chunk.fmt
         if fmt != self._user_fmt:
             self._dangling("user audio", self._user.reset(), row)
             self._user_fmt = fmt
             if self._timeline is not None:
                 self._timeline.restart(USER, fmt)
-        data = self._user.feed(row.audio, fmt.bytes_per_sample)
+        data = self._user.feed(chunk.data, fmt.bytes_per_sample)
         self.chunks += 1
         if not data:
             return
+        self._pad_to(USER_STEM, "user", chunk, fmt, len(data))
         self._out.append(WriteAudio(USER_STEM, fmt, data))
         if self.options.split_items:
             self._user_pending = True
             self._out.append(WriteAudio(PENDING_USER_ITEM, fmt, data))
         if self._timeline is not None:
-            self._timeline.place(USER, to_int16(data, fmt))
+            self._timeline.place(USER, to_int16(data, fmt), chunk.media_ms)
 
     def _commit_user_item(self, item_id: str | None) -> None:
         if self._user_pending:
@@ -222,40 +256,56 @@ class AudioFold:
 
     # -- the assistant's side -------------------------------------------------------
 
-    def _assistant_audio(self, row: Row) -> None:
-        if row.audio is None:
-            self._skip(row)
+    def _assistant_audio(self, row: MediaRow, chunk: AudioChunk) -> None:
+        if chunk.data is None:
+            self._skip(row, chunk)
             return
-        fmt = self.formats.output_format(row.response_id)
-        stream = (row.item_id, fmt)
+        fmt = chunk.fmt
+        item_id, response_id = chunk.item_id, chunk.response_id
+        stream = (item_id, fmt)
         if stream != self._assistant_stream:
             self._dangling("assistant audio", self._assistant.reset(), row)
             self._assistant_stream = stream
             if self._timeline is not None:
                 self._timeline.restart(ASSISTANT, fmt)
-        data = self._assistant.feed(row.audio, fmt.bytes_per_sample)
+        data = self._assistant.feed(chunk.data, fmt.bytes_per_sample)
         self.chunks += 1
         if not data:
             return
+        self._pad_to(ASSISTANT_STEM, "assistant", chunk, fmt, len(data))
         self._out.append(WriteAudio(ASSISTANT_STEM, fmt, data))
         if self.options.split_responses:
-            stem = self._response_stems.get(row.response_id)
+            stem = self._response_stems.get(response_id)
             if stem is None:
                 self._responses += 1
-                stem = f"response-{self._responses:03d}-{safe_name(row.response_id)}"
-                self._response_stems[row.response_id] = stem
+                stem = f"response-{self._responses:03d}-{safe_name(response_id)}"
+                self._response_stems[response_id] = stem
             self._out.append(WriteAudio(stem, fmt, data))
         if self.options.split_items:
-            entry = self._item_stems.get(row.item_id)
+            entry = self._item_stems.get(item_id)
             if entry is None:
-                entry = (self._item_stem("assistant", row.item_id), row.response_id)
-                self._item_stems[row.item_id] = entry
+                entry = (self._item_stem("assistant", item_id), response_id)
+                self._item_stems[item_id] = entry
             self._out.append(WriteAudio(entry[0], fmt, data))
         if self._timeline is not None:
             width = fmt.bytes_per_sample
-            heard = self._timeline.heard.keep(row.item_id, fmt.rate, len(data) // width)
+            heard = self._timeline.heard.keep(item_id, fmt.rate, len(data) // width)
             if heard:
-                self._timeline.place(ASSISTANT, to_int16(data[: heard * width], fmt))
+                self._timeline.place(
+                    ASSISTANT, to_int16(data[: heard * width], fmt), chunk.media_ms
+                )
+
+    def _pad_to(self, stem: str, track: str, chunk: AudioChunk, fmt: AudioFormat, n: int) -> None:
+        """Before a media-timed chunk, the silence since the track's last audio."""
+        if chunk.media_ms is None:
+            return
+        gap_ms = chunk.media_ms - self._written_ms[track]
+        samples = round(gap_ms * fmt.rate / 1000)
+        if samples > 0:
+            self._out.append(WriteAudio(stem, fmt, silence(fmt, samples)))
+        self._written_ms[track] = max(chunk.media_ms, self._written_ms[track]) + (
+            fmt.duration_ms(n)
+        )
 
     def _end_item(self, item_id: str | None) -> None:
         if self._assistant_stream is not None and self._assistant_stream[0] == item_id:
@@ -280,11 +330,11 @@ class AudioFold:
         self._items += 1
         return f"item-{self._items:03d}-{role}-{safe_name(item_id)}"
 
-    def _skip(self, row: Row) -> None:
+    def _skip(self, row: MediaRow, chunk: AudioChunk) -> None:
         self.skipped += 1
-        self._out.append(Notice(f"seq {row.seq} ({row.type}): {row.problem}; chunk skipped"))
+        self._out.append(Notice(f"seq {row.seq} ({row.type}): {chunk.problem}; chunk skipped"))
 
-    def _dangling(self, what: str, dropped: int, row: Row | None = None) -> None:
+    def _dangling(self, what: str, dropped: int, row: MediaRow | None = None) -> None:
         if dropped:
             where = f"before seq {row.seq}" if row is not None else "at the end"
             self._out.append(

@@ -16,12 +16,12 @@ no I/O of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
+from rtrec.protocols.base import MediaFact, RequestFailed, Truncated
 from rtrec.replay.wav.fifo import DEFAULT_MEMORY_LIMIT, SampleFifo, SpillFactory
-from rtrec.replay.wav.rows import Row
 
 USER, ASSISTANT = 0, 1
 # 64 KiB blocks: small enough to be recycled by the allocator, large enough to write.
@@ -45,6 +45,10 @@ class PlaybackQueue:
         start = max(arrival, self.end)
         self.end = start + frames
         return start
+
+    def flush(self, now: int) -> None:
+        """Playback stopped at `now`: what was queued beyond it was never played."""
+        self.end = min(self.end, now)
 
 
 class HeardAudio:
@@ -105,6 +109,11 @@ class StereoMixer:
         fifo.push_silence(start - tail)
         fifo.push(samples)
 
+    def cut(self, channel: int, at: int) -> None:
+        """Remove what was placed on the channel from frame `at` on (never heard)."""
+        fifo = self.channels[channel]
+        fifo.keep(max(0, at - self.written))
+
     def ready(self, until: int) -> bool:
         """Whether a whole block before `until` can be released."""
         return until - self.written >= self.block_frames
@@ -137,31 +146,25 @@ class StereoMixer:
 class TruncationCuts:
     """item_id → audio_end_ms: where the client cut each truncated item's audio.
 
-    The server's `conversation.item.truncated` is authoritative; a client
-    `conversation.item.truncate` with no confirmation counts too (a recording cut short)
-    unless an `error` names it.  An item truncated twice keeps the earlier cut.
+    The server's confirmation is authoritative; a client request with no confirmation
+    counts too (a recording cut short) unless an error names it.  An item truncated
+    twice keeps the earlier cut.  Fed the media fold's facts.
     """
 
     def __init__(self) -> None:
         self._confirmed: dict[str, int] = {}
         self._requested: dict[str, tuple[str, int]] = {}
 
-    def feed(self, row: Row) -> None:
-        event = row.event or {}
-        if row.type == "error":
-            error = event.get("error")
-            if isinstance(error, dict) and isinstance(error.get("event_id"), str):
-                self._requested.pop(error["event_id"], None)
-            return
-        item_id, end_ms = event.get("item_id"), event.get("audio_end_ms")
-        if not isinstance(item_id, str) or not isinstance(end_ms, int) or isinstance(end_ms, bool):
-            return
-        if row.direction == "server" and row.type == "conversation.item.truncated":
-            self._confirmed[item_id] = min(end_ms, self._confirmed.get(item_id, end_ms))
-        elif row.direction == "client" and row.type == "conversation.item.truncate":
-            event_id = event.get("event_id")
-            key = event_id if isinstance(event_id, str) else f"seq {row.seq}"
-            self._requested[key] = (item_id, end_ms)
+    def feed(self, fact: MediaFact) -> None:
+        if isinstance(fact, RequestFailed):
+            self._requested.pop(fact.request_id, None)
+        elif isinstance(fact, Truncated):
+            if fact.confirmed:
+                previous = self._confirmed.get(fact.item_id, fact.audio_end_ms)
+                self._confirmed[fact.item_id] = min(fact.audio_end_ms, previous)
+            else:
+                key = fact.request_id or fact.item_id
+                self._requested[key] = (fact.item_id, fact.audio_end_ms)
 
     def cuts(self) -> dict[str, int]:
         cuts = dict(self._confirmed)
@@ -169,10 +172,3 @@ class TruncationCuts:
             if item_id not in self._confirmed:
                 cuts[item_id] = min(end_ms, cuts.get(item_id, end_ms))
         return cuts
-
-
-def truncation_cuts(rows: Iterable[Row]) -> dict[str, int]:
-    finder = TruncationCuts()
-    for row in rows:
-        finder.feed(row)
-    return finder.cuts()

@@ -9,35 +9,25 @@ Pure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rtrec import events as ev
-from rtrec.events import base64_decoded_length
-from rtrec.projector.config import merge_session
-from rtrec.projector.content import as_text
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.state import ErrorRow, PendingCreate, PendingRequest, SessionUpdateRow
-
-if TYPE_CHECKING:
-    from rtrec.projector.fold import Projector
+from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.state import ErrorRow, SessionUpdateRow
+from rtrec.protocols.base import base64_decoded_length
+from rtrec.protocols.realtime import events as ev
+from rtrec.protocols.realtime.config import merge_session
+from rtrec.protocols.realtime.content import as_text
+from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.work import PendingCreate, PendingRequest, realtime_work
 
 MAX_PENDING = 16
-
-
-def audio_bytes(row: EventRow, field: str) -> int:
-    """Decoded bytes of an audio frame: the row's BLOB length, or the base64 text's."""
-    if row.audio_len is not None:
-        return row.audio_len
-    event = ev.decode_event(row.frame) if isinstance(row.frame, str) else None
-    text = getattr(event, field, None)
-    return base64_decoded_length(text) if isinstance(text, str) else 0
 
 
 def on_session(p: Projector, row: EventRow, event: ev.SessionCreated) -> None:
     session = p.session
     # A new dict each time (never mutated), so the update row can share it.
     session.config = merge_session(session.config, event.session)
-    p.formats_changed()
     p.new_updates.append(
         SessionUpdateRow(
             seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
@@ -46,11 +36,7 @@ def on_session(p: Projector, row: EventRow, event: ev.SessionCreated) -> None:
 
 
 def on_append(p: Projector, row: EventRow, _: Any) -> None:
-    n = audio_bytes(row, "audio")
-    session = p.session
-    session.audio_in_bytes += n
-    session.audio_in_ms += n * 1000.0 / p.in_bytes_per_s
-    session.work.buffer_bytes += n
+    realtime_work(p).buffer_ms += p.count_audio()
 
 
 def on_rate_limits(p: Projector, row: EventRow, event: ev.RateLimitsUpdated) -> None:
@@ -75,7 +61,7 @@ def on_error(p: Projector, row: EventRow, event: ev.Error) -> None:
     )
     if client_event_id is not None:
         # The request failed: the server will not answer it with an item or a response.
-        work = p.session.work
+        work = realtime_work(p)
         work.pending_creates = [c for c in work.pending_creates if c.event_id != client_event_id]
         work.pending_requests = [r for r in work.pending_requests if r.event_id != client_event_id]
 
@@ -87,7 +73,7 @@ def on_item_create(p: Projector, row: EventRow, event: ev.ItemCreate) -> None:
     kind = None
     if item.role == "user":
         kind = "audio" if any(part.type == "input_audio" for part in parts) else "text"
-    pending = p.session.work.pending_creates
+    pending = realtime_work(p).pending_creates
     pending.append(
         PendingCreate(
             t_ns=row.t_ns,
@@ -107,7 +93,7 @@ def on_item_create(p: Projector, row: EventRow, event: ev.ItemCreate) -> None:
 def on_response_create(p: Projector, row: EventRow, event: ev.ResponseCreate) -> None:
     params = event.response if isinstance(event.response, dict) else {}
     conversation = params.get("conversation")
-    pending = p.session.work.pending_requests
+    pending = realtime_work(p).pending_requests
     pending.append(
         PendingRequest(
             t_ns=row.t_ns,
@@ -120,7 +106,7 @@ def on_response_create(p: Projector, row: EventRow, event: ev.ResponseCreate) ->
 
 def take_create(p: Projector, item_id: str, snapshot: ev.Item) -> PendingCreate | None:
     """The client create that made this server-announced item, if one is waiting."""
-    pending = p.session.work.pending_creates
+    pending = realtime_work(p).pending_creates
     for index, create in enumerate(pending):
         if create.item_id is not None:
             matches = create.item_id == item_id
@@ -138,7 +124,7 @@ def take_create(p: Projector, item_id: str, snapshot: ev.Item) -> PendingCreate 
 
 def take_request(p: Projector, conversation_id: str | None) -> PendingRequest | None:
     """The client response.create that this response.created answers, if one is waiting."""
-    pending = p.session.work.pending_requests
+    pending = realtime_work(p).pending_requests
     for index, request in enumerate(pending):
         out_of_band = request.conversation == "none"
         if out_of_band and conversation_id is not None:
@@ -155,11 +141,11 @@ def _text(value: Any) -> str | None:
 
 
 HANDLERS = {
-    "session.created": (on_session, True, "server"),
-    "session.updated": (on_session, True, "server"),
-    "input_audio_buffer.append": (on_append, False, "client"),
-    "rate_limits.updated": (on_rate_limits, True, "server"),
-    "error": (on_error, True, "server"),
-    "conversation.item.create": (on_item_create, True, "client"),
-    "response.create": (on_response_create, True, "client"),
+    "session.created": Spec(on_session, decode_row, "server"),
+    "session.updated": Spec(on_session, decode_row, "server"),
+    "input_audio_buffer.append": Spec(on_append, None, "client"),
+    "rate_limits.updated": Spec(on_rate_limits, decode_row, "server"),
+    "error": Spec(on_error, decode_row, "server"),
+    "conversation.item.create": Spec(on_item_create, decode_row, "client"),
+    "response.create": Spec(on_response_create, decode_row, "client"),
 }

@@ -20,10 +20,7 @@ from typing import Any, Union
 
 import msgspec
 
-Json = dict[str, Any]
-
-# JSON that cannot be parsed: malformed, or nested deeper than the parser recurses.
-UNPARSABLE = (msgspec.DecodeError, RecursionError)
+from rtrec.protocols.base import UNPARSABLE, Json
 
 # -- Envelope -----------------------------------------------------------------
 
@@ -147,7 +144,7 @@ class ErrorInfo(msgspec.Struct):
 # -- The union ------------------------------------------------------------------
 
 
-class Event(msgspec.Struct, tag_field="type", kw_only=True):
+class Event(msgspec.Struct, tag_field="type", tag=False, kw_only=True):
     event_id: str | None = None
 
 
@@ -262,11 +259,15 @@ class OutputAudioBufferCleared(OutputAudioBufferStarted, tag="output_audio_buffe
 # Server events: responses.
 
 
-class ResponseCreated(Event, tag="response.created"):
+class _ResponseLifecycle(Event, tag=False):
     response: Response | None = None
 
 
-class ResponseDone(ResponseCreated, tag="response.done"):
+class ResponseCreated(_ResponseLifecycle, tag="response.created"):
+    pass
+
+
+class ResponseDone(_ResponseLifecycle, tag="response.done"):
     pass
 
 
@@ -292,7 +293,7 @@ class ContentPartDone(ContentPartAdded, tag="response.content_part.done"):
     pass
 
 
-class _OutputPosition(Event):
+class _OutputPosition(Event, tag=False):
     response_id: str | None = None
     item_id: str | None = None
     output_index: int | None = None
@@ -414,54 +415,58 @@ class Error(Event, tag="error"):
 # Client events.
 
 
-class SessionUpdate(Event, tag="session.update"):
+class ClientEvent(Event, tag=False):
+    """An event the client sends (the others come from the server)."""
+
+
+class SessionUpdate(ClientEvent, tag="session.update"):
     session: Json | None = None
 
 
-class TranscriptionSessionUpdate(Event, tag="transcription_session.update"):
+class TranscriptionSessionUpdate(ClientEvent, tag="transcription_session.update"):
     session: Json | None = None
 
 
-class AudioAppend(Event, tag="input_audio_buffer.append"):
+class AudioAppend(ClientEvent, tag="input_audio_buffer.append"):
     audio: str = ""  # base64
 
 
-class BufferCommit(Event, tag="input_audio_buffer.commit"):
+class BufferCommit(ClientEvent, tag="input_audio_buffer.commit"):
     pass
 
 
-class BufferClear(Event, tag="input_audio_buffer.clear"):
+class BufferClear(ClientEvent, tag="input_audio_buffer.clear"):
     pass
 
 
-class ItemCreate(Event, tag="conversation.item.create"):
+class ItemCreate(ClientEvent, tag="conversation.item.create"):
     item: Item | None = None
     previous_item_id: str | None = None
 
 
-class ItemRetrieve(Event, tag="conversation.item.retrieve"):
+class ItemRetrieve(ClientEvent, tag="conversation.item.retrieve"):
     item_id: str | None = None
 
 
-class ItemTruncate(Event, tag="conversation.item.truncate"):
+class ItemTruncate(ClientEvent, tag="conversation.item.truncate"):
     item_id: str | None = None
     content_index: int | None = None
     audio_end_ms: int | None = None
 
 
-class ItemDelete(Event, tag="conversation.item.delete"):
+class ItemDelete(ClientEvent, tag="conversation.item.delete"):
     item_id: str | None = None
 
 
-class ResponseCreate(Event, tag="response.create"):
+class ResponseCreate(ClientEvent, tag="response.create"):
     response: Json | None = None
 
 
-class ResponseCancel(Event, tag="response.cancel"):
+class ResponseCancel(ClientEvent, tag="response.cancel"):
     response_id: str | None = None
 
 
-class OutputAudioBufferClear(Event, tag="output_audio_buffer.clear"):
+class OutputAudioBufferClear(ClientEvent, tag="output_audio_buffer.clear"):
     pass
 
 
@@ -515,20 +520,9 @@ EVENT_TYPES: frozenset[str] = frozenset(
 )
 
 CLIENT_EVENT_TYPES: frozenset[str] = frozenset(
-    {
-        "session.update",
-        "transcription_session.update",
-        "input_audio_buffer.append",
-        "input_audio_buffer.commit",
-        "input_audio_buffer.clear",
-        "conversation.item.create",
-        "conversation.item.retrieve",
-        "conversation.item.truncate",
-        "conversation.item.delete",
-        "response.create",
-        "response.cancel",
-        "output_audio_buffer.clear",
-    }
+    c.__struct_config__.tag  # type: ignore[misc]
+    for c in EVENT_CLASSES
+    if issubclass(c, ClientEvent)
 )
 
 # Where each audio-carrying event keeps its base64 audio.
@@ -542,11 +536,3 @@ AUDIO_FIELD: dict[str, str] = {
 def direction_of(event_type: str | None) -> str:
     """The side that sends events of this type: client for the client event names."""
     return "client" if event_type in CLIENT_EVENT_TYPES else "server"
-
-
-def base64_decoded_length(text: str) -> int:
-    """Bytes that a canonical base64 string decodes to, without decoding it."""
-    n = len(text)
-    if n == 0:
-        return 0
-    return n // 4 * 3 - (text.endswith("==") + text.endswith("="))

@@ -10,23 +10,23 @@ conversation.  Pure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rtrec import events as ev
-from rtrec.projector.content import (
+from rtrec.projector.event_row import EventRow
+from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.state import ItemState, Segment
+from rtrec.protocols.realtime import events as ev
+from rtrec.protocols.realtime.content import (
     append_transcript,
     as_text,
     merge_item,
     part_at,
     set_transcript,
 )
-from rtrec.projector.event_row import EventRow
-from rtrec.projector.session import take_create
-from rtrec.projector.state import ItemState, Segment
-from rtrec.projector.turns import client_turn
-
-if TYPE_CHECKING:
-    from rtrec.projector.fold import Projector
+from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.session import take_create
+from rtrec.protocols.realtime.turns import client_turn
+from rtrec.protocols.realtime.work import realtime_work
 
 
 def merge(p: Projector, item: ItemState, snapshot: ev.Item) -> None:
@@ -68,7 +68,7 @@ def announce(p: Projector, row: EventRow, event: ev.ItemAdded, *, may_restore: b
             item.client_event_id = create.event_id
             if create.audio_bytes:
                 item.audio_bytes = create.audio_bytes
-                item.audio_ms = p.session.input_format.duration_ms(create.audio_bytes)
+                item.audio_ms = realtime_work(p).media.input.duration_ms(create.audio_bytes)
             if after is None:
                 after = create.previous_item_id
     merge(p, item, snapshot)
@@ -235,31 +235,27 @@ def on_mcp_status(p: Projector, row: EventRow, event: Any) -> None:
 
 
 HANDLERS = {
-    "conversation.item.added": (on_added, True, "server"),
-    "conversation.item.created": (on_added, True, "server"),
-    "conversation.item.done": (on_done, True, "server"),
-    "conversation.item.retrieved": (on_retrieved, True, "server"),
-    "conversation.item.truncated": (on_truncated, True, "server"),
-    "conversation.item.deleted": (on_deleted, False, "server"),
-    "conversation.item.input_audio_transcription.delta": (on_transcription_delta, True, "server"),
-    "conversation.item.input_audio_transcription.completed": (
-        on_transcription_completed,
-        True,
-        "server",
+    "conversation.item.added": Spec(on_added, decode_row, "server"),
+    "conversation.item.created": Spec(on_added, decode_row, "server"),
+    "conversation.item.done": Spec(on_done, decode_row, "server"),
+    "conversation.item.retrieved": Spec(on_retrieved, decode_row, "server"),
+    "conversation.item.truncated": Spec(on_truncated, decode_row, "server"),
+    "conversation.item.deleted": Spec(on_deleted, None, "server"),
+    "conversation.item.input_audio_transcription.delta": Spec(
+        on_transcription_delta, decode_row, "server"
     ),
-    "conversation.item.input_audio_transcription.failed": (
-        on_transcription_failed,
-        True,
-        "server",
+    "conversation.item.input_audio_transcription.completed": Spec(
+        on_transcription_completed, decode_row, "server"
     ),
-    "conversation.item.input_audio_transcription.segment": (
-        on_transcription_segment,
-        True,
-        "server",
+    "conversation.item.input_audio_transcription.failed": Spec(
+        on_transcription_failed, decode_row, "server"
     ),
-    "response.function_call_arguments.delta": (on_arguments_delta, True, "server"),
-    "response.function_call_arguments.done": (on_arguments_done, True, "server"),
-    "response.mcp_call_arguments.delta": (on_arguments_delta, True, "server"),
-    "response.mcp_call_arguments.done": (on_arguments_done, True, "server"),
-    **{name: (on_mcp_status, True, "server") for name in _MCP_STATUS},
+    "conversation.item.input_audio_transcription.segment": Spec(
+        on_transcription_segment, decode_row, "server"
+    ),
+    "response.function_call_arguments.delta": Spec(on_arguments_delta, decode_row, "server"),
+    "response.function_call_arguments.done": Spec(on_arguments_done, decode_row, "server"),
+    "response.mcp_call_arguments.delta": Spec(on_arguments_delta, decode_row, "server"),
+    "response.mcp_call_arguments.done": Spec(on_arguments_done, decode_row, "server"),
+    **{name: Spec(on_mcp_status, decode_row, "server") for name in _MCP_STATUS},
 }

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import msgspec
 
-from rtrec.events import ContentPart, Item
 from rtrec.projector.state import ItemState, Part
+from rtrec.protocols.realtime.events import ContentPart, Item
 
 MAX_PARTS = 64  # a content_index beyond this is a server bug, not a reason to use memory
 

@@ -14,15 +14,15 @@ Pure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rtrec import events as ev
-from rtrec.projector.content import part_at
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.state import ItemState, PendingCreate, ResponseState, SpeechMark, TurnState
-
-if TYPE_CHECKING:
-    from rtrec.projector.fold import Projector
+from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.state import ItemState, ResponseState, TurnState
+from rtrec.protocols.realtime import events as ev
+from rtrec.protocols.realtime.content import part_at
+from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.work import PendingCreate, SpeechMark, realtime_work
 
 MAX_SPEECH_MARKS = 8
 
@@ -31,7 +31,7 @@ def on_speech_started(p: Projector, row: EventRow, event: ev.SpeechStarted) -> N
     item_id = event.item_id or row.item_id
     if item_id is None:
         return
-    speech = p.session.work.speech
+    speech = realtime_work(p).speech
     speech[item_id] = SpeechMark(started_ns=row.t_ns, audio_start_ms=event.audio_start_ms)
     while len(speech) > MAX_SPEECH_MARKS:  # speech the server never committed
         del speech[next(iter(speech))]
@@ -41,7 +41,7 @@ def on_speech_stopped(p: Projector, row: EventRow, event: ev.SpeechStopped) -> N
     item_id = event.item_id or row.item_id
     if item_id is None:
         return
-    mark = p.session.work.speech.setdefault(item_id, SpeechMark())
+    mark = realtime_work(p).speech.setdefault(item_id, SpeechMark())
     mark.stopped_ns = row.t_ns
     mark.audio_end_ms = event.audio_end_ms
     turn = p.turns.get(item_id)
@@ -52,18 +52,18 @@ def on_speech_stopped(p: Projector, row: EventRow, event: ev.SpeechStopped) -> N
 
 
 def on_client_commit(p: Projector, row: EventRow, _: Any) -> None:
-    p.session.work.client_commit_ns = row.t_ns
+    realtime_work(p).client_commit_ns = row.t_ns
 
 
 def on_buffer_cleared(p: Projector, row: EventRow, _: Any) -> None:
-    p.session.work.buffer_bytes = 0
+    realtime_work(p).buffer_ms = 0.0
 
 
 def on_committed(p: Projector, row: EventRow, event: ev.BufferCommitted) -> None:
     item_id = event.item_id or row.item_id
     if item_id is None:
         return
-    work = p.session.work
+    work = realtime_work(p)
     item = p.item(item_id, row.t_ns)
     item.source = item.source or "input_audio_buffer"
     item.type = item.type or "message"
@@ -78,8 +78,8 @@ def on_committed(p: Projector, row: EventRow, event: ev.BufferCommitted) -> None
     if mark.audio_start_ms is not None and mark.audio_end_ms is not None:
         item.audio_ms = float(max(0, mark.audio_end_ms - mark.audio_start_ms))
     elif item.audio_ms is None:
-        item.audio_ms = p.session.input_format.duration_ms(work.buffer_bytes)
-    work.buffer_bytes = 0
+        item.audio_ms = work.buffer_ms
+    work.buffer_ms = 0.0
     if item_id in p.turns:
         return
     turn = start_turn(p, item_id, "audio")
@@ -102,7 +102,7 @@ def client_turn(p: Projector, item: ItemState, create: PendingCreate, t_ns: int)
 
 
 def start_turn(p: Projector, item_id: str, kind: str) -> TurnState:
-    work = p.session.work
+    work = realtime_work(p)
     turn = p.turns[item_id] = TurnState(item_id=item_id, turn_index=work.turns, input=kind)
     work.turns += 1
     work.current_turn = item_id
@@ -112,7 +112,7 @@ def start_turn(p: Projector, item_id: str, kind: str) -> TurnState:
 
 def attach_response(p: Projector, response: ResponseState) -> None:
     """A response just created in the conversation belongs to the latest turn."""
-    turn_id = p.session.work.current_turn
+    turn_id = realtime_work(p).current_turn
     turn = p.turns.get(turn_id) if turn_id is not None else None
     if turn is None or response.turn_item_id is not None:
         return
@@ -141,9 +141,9 @@ def first_output(p: Projector, response: ResponseState, audio: bool) -> None:
 
 
 HANDLERS = {
-    "input_audio_buffer.speech_started": (on_speech_started, True, "server"),
-    "input_audio_buffer.speech_stopped": (on_speech_stopped, True, "server"),
-    "input_audio_buffer.committed": (on_committed, True, "server"),
-    "input_audio_buffer.cleared": (on_buffer_cleared, False, "server"),
-    "input_audio_buffer.commit": (on_client_commit, False, "client"),
+    "input_audio_buffer.speech_started": Spec(on_speech_started, decode_row, "server"),
+    "input_audio_buffer.speech_stopped": Spec(on_speech_stopped, decode_row, "server"),
+    "input_audio_buffer.committed": Spec(on_committed, decode_row, "server"),
+    "input_audio_buffer.cleared": Spec(on_buffer_cleared, None, "server"),
+    "input_audio_buffer.commit": Spec(on_client_commit, None, "client"),
 }

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rtrec.audio_format import DEFAULT_FORMAT, AudioFormat, parse_format, session_formats
+from rtrec.audio_format import AudioFormat, parse_format
+from rtrec.protocols.realtime.formats import session_formats
 
 # The keys of a normalized configuration, in the order they are written.
 CONFIG_KEYS = (
-    "protocol",
+    "protocol_version",
     "model",
     "output_modalities",
     "voice",
@@ -54,7 +55,7 @@ def merge_session(previous: dict[str, Any], session: Any) -> dict[str, Any]:
         for key in ("modalities", "input_audio_format", "output_audio_format", "voice")
     )
     if ga or beta:
-        config["protocol"] = "ga" if ga else "beta"
+        config["protocol_version"] = "ga" if ga else "beta"
 
     def put(key: str, *candidates: Any) -> None:
         for value in candidates:
@@ -98,15 +99,6 @@ def merge_session(previous: dict[str, Any], session: Any) -> dict[str, Any]:
         _get(session, "max_response_output_tokens"),
     )
     return config
-
-
-def format_from_text(text: Any) -> AudioFormat:
-    """The AudioFormat a normalized config names (`pcm16@24000`), or the default."""
-    if isinstance(text, str) and "@" in text:
-        encoding, _, rate = text.partition("@")
-        if encoding in ("pcm16", "g711_ulaw", "g711_alaw") and rate.isdigit() and int(rate) > 0:
-            return AudioFormat(encoding, int(rate))  # type: ignore[arg-type]
-    return DEFAULT_FORMAT
 
 
 def response_format(response: Any) -> AudioFormat | None:

@@ -10,14 +10,17 @@ timed at the response's own output format when `response.created` states one.  P
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
-from rtrec import events as ev
-from rtrec.projector.config import format_from_text, response_format, response_voice
-from rtrec.projector.content import (
+from rtrec.projector.event_row import EventRow
+from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.state import ItemState, ResponseState
+from rtrec.protocols.base import AudioChunk
+from rtrec.protocols.realtime import events as ev
+from rtrec.protocols.realtime.config import response_format, response_voice
+from rtrec.protocols.realtime.content import (
     append_text,
     append_transcript,
     as_text,
@@ -25,14 +28,11 @@ from rtrec.projector.content import (
     set_text,
     set_transcript,
 )
-from rtrec.projector.event_row import EventRow
-from rtrec.projector.items import merge
-from rtrec.projector.session import audio_bytes, take_request
-from rtrec.projector.state import ItemState, ResponseState
-from rtrec.projector.turns import attach_response, first_output
-
-if TYPE_CHECKING:
-    from rtrec.projector.fold import Projector
+from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.items import merge
+from rtrec.protocols.realtime.session import take_request
+from rtrec.protocols.realtime.turns import attach_response, first_output
+from rtrec.protocols.realtime.work import realtime_work
 
 
 class _Extras(msgspec.Struct):
@@ -60,11 +60,6 @@ def _extras(frame: str | bytes | None) -> dict[str, Any]:
     except (msgspec.ValidationError, *ev.UNPARSABLE):
         return {}
     return msgspec.structs.asdict(extras) if extras is not None else {}
-
-
-@lru_cache(maxsize=32)
-def _bytes_per_s(format_text: str) -> int:
-    return format_from_text(format_text).bytes_per_second
 
 
 def _lifecycle(p: Projector, row: EventRow, event: ev.ResponseCreated) -> ResponseState | None:
@@ -97,7 +92,7 @@ def on_created(p: Projector, row: EventRow, event: ev.ResponseCreated) -> None:
         return
     response.created_ns = row.t_ns
     if response.output_format is None:
-        response.output_format = str(p.session.output_format)
+        response.output_format = str(realtime_work(p).media.output_format(response.response_id))
     request = take_request(p, response.conversation_id)
     if request is not None:
         response.requested_ns = request.t_ns
@@ -222,15 +217,9 @@ def on_transcript_done(p: Projector, row: EventRow, event: ev.AudioTranscriptDon
 
 
 def on_audio_delta(p: Projector, row: EventRow, _: Any) -> None:
-    n = audio_bytes(row, "delta")
-    session = p.session
+    n = sum(fact.nbytes for fact in p.facts if isinstance(fact, AudioChunk))
+    ms = p.count_audio()
     response = p.response(row.response_id, row.t_ns) if row.response_id else None
-    if response is not None and response.output_format is not None:
-        ms = n * 1000.0 / _bytes_per_s(response.output_format)
-    else:
-        ms = n * 1000.0 / p.out_bytes_per_s
-    session.audio_out_bytes += n
-    session.audio_out_ms += ms
     if response is not None:
         response.audio_bytes += n
         response.audio_ms += ms
@@ -246,20 +235,20 @@ def on_audio_delta(p: Projector, row: EventRow, _: Any) -> None:
 
 
 HANDLERS = {
-    "response.created": (on_created, True, "server"),
-    "response.done": (on_done, True, "server"),
-    "response.output_item.added": (on_output_item, True, "server"),
-    "response.output_item.done": (on_output_item, True, "server"),
-    "response.content_part.added": (on_content_part, True, "server"),
-    "response.content_part.done": (on_content_part, True, "server"),
-    "response.output_text.delta": (on_text_delta, True, "server"),
-    "response.text.delta": (on_text_delta, True, "server"),
-    "response.output_text.done": (on_text_done, True, "server"),
-    "response.text.done": (on_text_done, True, "server"),
-    "response.output_audio_transcript.delta": (on_transcript_delta, True, "server"),
-    "response.audio_transcript.delta": (on_transcript_delta, True, "server"),
-    "response.output_audio_transcript.done": (on_transcript_done, True, "server"),
-    "response.audio_transcript.done": (on_transcript_done, True, "server"),
-    "response.output_audio.delta": (on_audio_delta, False, "server"),
-    "response.audio.delta": (on_audio_delta, False, "server"),
+    "response.created": Spec(on_created, decode_row, "server"),
+    "response.done": Spec(on_done, decode_row, "server"),
+    "response.output_item.added": Spec(on_output_item, decode_row, "server"),
+    "response.output_item.done": Spec(on_output_item, decode_row, "server"),
+    "response.content_part.added": Spec(on_content_part, decode_row, "server"),
+    "response.content_part.done": Spec(on_content_part, decode_row, "server"),
+    "response.output_text.delta": Spec(on_text_delta, decode_row, "server"),
+    "response.text.delta": Spec(on_text_delta, decode_row, "server"),
+    "response.output_text.done": Spec(on_text_done, decode_row, "server"),
+    "response.text.done": Spec(on_text_done, decode_row, "server"),
+    "response.output_audio_transcript.delta": Spec(on_transcript_delta, decode_row, "server"),
+    "response.audio_transcript.delta": Spec(on_transcript_delta, decode_row, "server"),
+    "response.output_audio_transcript.done": Spec(on_transcript_done, decode_row, "server"),
+    "response.audio_transcript.done": Spec(on_transcript_done, decode_row, "server"),
+    "response.output_audio.delta": Spec(on_audio_delta, None, "server"),
+    "response.audio.delta": Spec(on_audio_delta, None, "server"),
 }

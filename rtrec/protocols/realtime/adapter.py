@@ -1,0 +1,86 @@
+"""The OpenAI Realtime API, GA and beta (and Azure OpenAI, xAI, compatible servers)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import cached_property
+
+from rtrec.projector.fold import Handlers, Spec
+from rtrec.protocols.base import Adapter, EncodedFrame, Envelope, Json
+from rtrec.protocols.compaction import FieldCompactor
+from rtrec.protocols.describe import Description
+from rtrec.protocols.realtime import describe, events
+from rtrec.protocols.realtime.media import AUDIO_TYPES, CONTROL_TYPES, RealtimeMedia
+
+# Where each audio-carrying event keeps its base64 audio.
+AUDIO_FIELDS = {
+    "input_audio_buffer.append": "audio",
+    "response.output_audio.delta": "delta",
+    "response.audio.delta": "delta",
+}
+# The events that open a Realtime session: the server's greeting, the client's setup.
+_OPENING = frozenset(
+    {
+        "session.created",
+        "session.update",
+        "transcription_session.created",
+        "transcription_session.update",
+    }
+)
+
+
+class RealtimeAdapter(Adapter):
+    name = "realtime"
+    audio_types = AUDIO_TYPES
+    control_types = CONTROL_TYPES
+    known_types = events.EVENT_TYPES
+    audio_description = "no input_audio_buffer.append and no response audio deltas"
+
+    def __init__(self) -> None:
+        self._compactor = FieldCompactor(AUDIO_FIELDS)
+
+    def claims_path(self, path: str) -> bool:
+        return "/realtime" in path.partition("?")[0]
+
+    def claims_frame(self, direction: str, obj: Json) -> bool:
+        return obj.get("type") in _OPENING
+
+    def envelope(self, frame: str) -> Envelope | None:
+        found = events.decode_envelope(frame)
+        if found is None:
+            return None
+        return Envelope(found.type, found.event_id, found.item_ref(), found.response_ref())
+
+    def compact(
+        self, frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
+    ) -> EncodedFrame | None:
+        return self._compactor.compact(frame, secrets, patterns)
+
+    def audio_key(self, frame: str) -> str | None:
+        return self._compactor.audio_key(frame)
+
+    def direction_of_object(self, obj: Json) -> str | None:
+        kind = obj.get("type")
+        return events.direction_of(kind) if isinstance(kind, str) else None
+
+    def media(self) -> RealtimeMedia:
+        return RealtimeMedia()
+
+    @cached_property
+    def handlers(self) -> Handlers:
+        from rtrec.protocols.realtime import items, responses, session, turns
+
+        table: dict[str, Spec] = {}
+        for module in (session, items, responses, turns):
+            for name, spec in module.HANDLERS.items():
+                if name in table:
+                    raise RuntimeError(f"two projector handlers for {name}")
+                table[name] = spec
+        return table
+
+    def describe(self, event_type: str | None, frame: str) -> Description:
+        return describe.describe(event_type, frame)
+
+
+ADAPTER = RealtimeAdapter()
