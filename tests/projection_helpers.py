@@ -7,8 +7,8 @@ import json
 import sqlite3
 from typing import Any
 
-from rtrec.protocols.realtime.events import direction_of
 from rtrec.projector import EventRow, Projector, SessionState
+from rtrec.protocols.realtime.events import direction_of
 from rtrec.store.frames import encode_frame
 
 PROJECTION_TABLES = (

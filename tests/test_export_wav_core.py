@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from rtrec.audio_format import AudioFormat
+from rtrec.protocols.base import AudioChunk, MediaRow, chunk_audio
+from rtrec.protocols.realtime.media import RealtimeMedia
 from rtrec.replay.wav.fifo import SampleFifo
 from rtrec.replay.wav.fold import (
     AudioFold,
@@ -26,8 +28,6 @@ from rtrec.replay.wav.fold import (
     WriteAudio,
     safe_name,
 )
-from rtrec.protocols.base import AudioChunk, MediaRow, chunk_audio
-from rtrec.protocols.realtime.media import RealtimeMedia
 from rtrec.replay.wav.pcm import LinearResampler, SampleAligner, to_int16
 from rtrec.replay.wav.timeline import (
     ASSISTANT,

@@ -8,8 +8,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtrec.protocols.realtime.events import EVENT_TYPES
 from rtrec.projector import Projector, SessionState
+from rtrec.protocols.realtime.events import EVENT_TYPES
 from tests.projection_events import (
     added,
     audio_response,
