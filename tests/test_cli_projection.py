@@ -153,7 +153,7 @@ def test_sessions_lists_audio_seconds_from_the_projection(call):
             "upstream_close_reason", "parent_id"} <= set(row)  # fmt: skip
     assert row["audio_in_ms"] == log.audio_in_bytes / 48 and row["voice"] == "marin"
     table = _ok(run_cli("sessions", db_path=db_path)).splitlines()
-    assert table[1].split()[7] == f"{log.audio_in_bytes / 48 / 1000:.1f}"  # "in s"
+    assert table[1].split()[8] == f"{log.audio_in_bytes / 48 / 1000:.1f}"  # "in s"
 
 
 def test_show_errors_are_one_line(call, tmp_path):

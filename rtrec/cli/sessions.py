@@ -39,7 +39,18 @@ def sessions(db_path: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    header = ("id", "uuid", "started", "duration", "model", "events", "in s", "out s", "end")
+    header = (
+        "id",
+        "uuid",
+        "started",
+        "duration",
+        "protocol",
+        "model",
+        "events",
+        "in s",
+        "out s",
+        "end",
+    )
     table = [header]
     for row in rows:
         duration = row.get("duration_ms")
@@ -51,6 +62,7 @@ def sessions(db_path: str, as_json: bool) -> None:
                 format_duration(float(duration) / 1000)
                 if isinstance(duration, int | float)
                 else "-",
+                str(row.get("protocol") or "-"),
                 str(row.get("model") or "-"),
                 str(row["event_count"]),
                 _seconds(row.get("audio_in_ms")),
@@ -62,7 +74,7 @@ def sessions(db_path: str, as_json: bool) -> None:
         click.echo("no sessions recorded yet (try: rtrec demo)")
         return
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    numeric = {0, 3, 5, 6, 7}
+    numeric = {0, 3, 6, 7, 8}
     for r in table:
         cells = [
             c.rjust(w) if i in numeric else c.ljust(w)

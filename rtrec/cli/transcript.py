@@ -55,6 +55,7 @@ def header(state: dict[str, Any]) -> list[str]:
             str(part)
             for part in (
                 f"Session {s.get('session_id')} ({s.get('uuid')})",
+                s.get("protocol"),
                 s.get("model") or "model ?",
                 str(s.get("started_at") or "")[:19].replace("T", " "),
                 format_duration(duration / 1000) if isinstance(duration, int | float) else None,
@@ -65,8 +66,11 @@ def header(state: dict[str, Any]) -> list[str]:
     ]
     if s.get("refused_status") is not None:
         lines.append(f"the upstream refused the connection: HTTP {s['refused_status']}")
-    if config:
+    if config or s.get("provider_session_id"):
         settings = [
+            f"provider session {s['provider_session_id']}"
+            if s.get("provider_session_id")
+            else None,
             f"voice {s['voice']}" if s.get("voice") else None,
             f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
             s.get("turn_detection") or "no turn detection",
@@ -80,6 +84,7 @@ def header(state: dict[str, Any]) -> list[str]:
         f"{s.get('event_count', 0):,} events",
         f"audio {_seconds(s.get('audio_in_ms'))} in / {_seconds(s.get('audio_out_ms'))} out",
         f"{s.get('responses') or 0} responses",
+        f"usage {s['usage_seconds']:g} s" if s.get("usage_seconds") is not None else None,
         f"{s['input_tokens']:,} in / {s['output_tokens']:,} out tokens"
         if s.get("input_tokens") is not None and s.get("output_tokens") is not None
         else None,

@@ -21,6 +21,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from rtrec.net import UNREACHABLE, unreachable_reason
+from rtrec.protocols import protocol_of_path
 from rtrec.recorder.access import (
     TOKEN_HEADER,
     TOKEN_QUERY,
@@ -141,6 +142,7 @@ class RelayServer:
             path=path,
             query=redact_query(query),
             model=model_from_query(query),
+            protocol=protocol_of_path(path),
             client_addr=f"{host}:{port}",
             request_headers=redact_headers(raw_headers),
             secrets=secrets,

@@ -153,6 +153,7 @@ async def resend(
             path=parts.path,
             query=redact_query(parts.query),
             model=model_from_query(parts.query) or source.session.model,
+            protocol=source.session.protocol,
             request_headers=redact_headers(headers),
             subprotocol=ws.subprotocol,
             response_headers=redact_headers(ws.response.headers.raw_items())

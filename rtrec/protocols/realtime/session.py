@@ -28,6 +28,9 @@ def on_session(p: Projector, row: EventRow, event: ev.SessionCreated) -> None:
     session = p.session
     # A new dict each time (never mutated), so the update row can share it.
     session.config = merge_session(session.config, event.session)
+    provider_id = event.session.get("id") if isinstance(event.session, dict) else None
+    if session.provider_session_id is None and isinstance(provider_id, str):
+        session.provider_session_id = provider_id
     p.new_updates.append(
         SessionUpdateRow(
             seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
