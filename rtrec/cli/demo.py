@@ -7,6 +7,7 @@ import click
 from rtrec.aio import run
 from rtrec.cli.options import db_option
 from rtrec.sim.demo import run_demo
+from rtrec.sim.protocols import SIM_PROTOCOLS
 
 NEXT_STEPS = """\
 Try next:
@@ -20,10 +21,17 @@ Try next:
 
 @click.command()
 @db_option
-def demo(db_path: str) -> None:
-    """Run a simulated Realtime server and a scripted client through the relay."""
+@click.option(
+    "--protocol",
+    type=click.Choice(SIM_PROTOCOLS),
+    default="realtime",
+    show_default=True,
+    help="The protocol of the simulated call: OpenAI Realtime, GPT-Live or Gemini Live.",
+)
+def demo(db_path: str, protocol: str) -> None:
+    """Run a simulated server and a scripted client through the relay, offline."""
     click.echo(f"rtrec demo: recording a simulated voice-agent call into {db_path}")
-    session_id = run(run_demo(db_path, lambda line: click.echo(f"  {line}")))
+    session_id = run(run_demo(db_path, lambda line: click.echo(f"  {line}"), protocol))
     click.echo(f"\nRecorded session {session_id} in {db_path}.\n")
     click.echo(NEXT_STEPS)
 

@@ -25,6 +25,7 @@ COMMAND_MODULES = {
     "import": "rtrec.cli.transfer",
     "reproject": "rtrec.cli.reproject",
     "demo": "rtrec.cli.demo",
+    "sim": "rtrec.cli.sim",
 }
 
 
@@ -51,7 +52,8 @@ class RtrecGroup(click.Group):
 @click.group(cls=RtrecGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rtrec")
 def cli() -> None:
-    """Record, rebuild, replay and export OpenAI Realtime API sessions.
+    """Record, rebuild, replay and export realtime voice sessions (OpenAI Realtime,
+    GPT-Live, Gemini Live).
 
     Every command takes --db PATH (env RTREC_DB, default ./rtrec.db).
     """

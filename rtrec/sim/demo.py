@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
-from rtrec.sim.script import run_script
+from rtrec.sim.protocols import demo_client_for
 from rtrec.sim.server import Simulator
 
 # Audio streams faster than real time, as the real API's does, but slowly enough for
@@ -15,14 +15,18 @@ from rtrec.sim.server import Simulator
 DEMO_REALTIME_FACTOR = 4.0
 
 
-async def run_demo(db_path: str, say: Callable[[str], None]) -> int:
-    """Record one demo session into `db_path`; returns its session id."""
+NAMES = {"realtime": "Realtime", "live": "GPT-Live", "gemini": "Gemini Live"}
+
+
+async def run_demo(db_path: str, say: Callable[[str], None], protocol: str = "realtime") -> int:
+    """Record one demo session of this protocol into `db_path`; returns its session id."""
+    client = demo_client_for(protocol)
     async with (
-        Simulator(SimOptions(realtime_factor=DEMO_REALTIME_FACTOR)) as sim,
+        Simulator(SimOptions(realtime_factor=DEMO_REALTIME_FACTOR), protocols=(protocol,)) as sim,
         Recorder(db_path, upstream=sim.url, port=0, source="demo", live_status=False) as recorder,
     ):
-        say(f"simulated Realtime server at {sim.url}; rtrec relay at {recorder.url}")
-        await run_script(f"{recorder.url}/v1/realtime?model=gpt-realtime", say)
+        say(f"simulated {NAMES[protocol]} server at {sim.url}; rtrec relay at {recorder.url}")
+        await client(recorder.url, say)
     with sqlite3.connect(db_path) as conn:
         (session_id,) = conn.execute(
             "SELECT id FROM session WHERE source = 'demo' ORDER BY id DESC LIMIT 1"

@@ -185,3 +185,8 @@ async def interrupt_story(client: ScriptedClient) -> None:
     client.say(f"  story response {cancelled['response']['status']}; audio cut at {played_ms} ms")
     await speaking
     await client.response()
+
+
+async def run_demo_call(origin: str, say: Callable[[str], None]) -> None:
+    """The demo's Realtime call, through the relay at `origin`."""
+    await run_script(f"{origin}/v1/realtime?model=gpt-realtime", say)

@@ -1,11 +1,13 @@
-"""The simulated Realtime server: what `rtrec demo` talks to, and the tests' upstream.
+"""The simulated server: what `rtrec demo` and `rtrec sim` run, and the tests' upstream.
 
-Speaks the GA protocol, or beta when the client sends `OpenAI-Beta: realtime=v1`
-(as the real API did).  Accepts any path ending in `/realtime` (OpenAI's
-`/v1/realtime`, Azure's `/openai/realtime`).  With `require_key` it checks the key
-the way the API does: `Authorization: Bearer`, `api-key`, or the
-`openai-insecure-api-key.<key>` subprotocol.  For tests, `?sim_status=429` makes
-it refuse the handshake with that status.
+It routes each connection by its path to the protocol whose adapter claims it
+(rtrec/sim/protocols.py): the Realtime API at any path ending in `/realtime` (OpenAI's
+`/v1/realtime`, Azure's `/openai/realtime`), GPT-Live at `/v1/live/sessions`, Gemini
+Live at `…BidiGenerateContent`; `protocols` limits which it serves.  Realtime speaks
+GA, or beta when the client sends `OpenAI-Beta: realtime=v1` (as the real API did).
+With `require_key` it checks the key the way the API does: `Authorization: Bearer`,
+`api-key`, or the `openai-insecure-api-key.<key>` subprotocol.  For tests,
+`?sim_status=429` makes it refuse the handshake with that status.
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from rtrec.protocols import protocol_of_path
 from rtrec.recorder.upstream import model_from_query, offered_subprotocols
 from rtrec.sim.connection import SimConnection, SimOptions
+from rtrec.sim.protocols import SIM_PROTOCOLS, server_for
 
 _INSECURE_KEY = "openai-insecure-api-key."
 
 
 class Simulator:
-    def __init__(self, options: SimOptions | None = None) -> None:
+    def __init__(
+        self, options: SimOptions | None = None, protocols: tuple[str, ...] = SIM_PROTOCOLS
+    ) -> None:
         self.options = options or SimOptions()
+        self.protocols = protocols
         self._server: Server | None = None
         self.connections = 0
 
@@ -78,7 +85,7 @@ class Simulator:
                 "simulated_refusal",
                 f"Simulated refusal with status {status[0]}.",
             )
-        if not path.rstrip("/").endswith("/realtime"):
+        if _protocol(path) not in self.protocols:
             return _json_error(connection, 404, "not_found", f"Invalid URL (GET {path})")
         if self.options.require_key is not None and not self._authorized(request):
             return _json_error(connection, 401, "invalid_api_key", "Incorrect API key provided.")
@@ -106,12 +113,26 @@ class Simulator:
         self.connections += 1
         request = connection.request
         assert request is not None
-        beta = self.options.protocol == "beta" or (
-            self.options.protocol == "auto"
-            and "realtime=v1" in request.headers.get("OpenAI-Beta", "")
-        )
-        model = model_from_query(request.path.partition("?")[2]) or self.options.model
-        await SimConnection(connection, self.options, beta=beta, model=model).run()
+        protocol = _protocol(request.path.partition("?")[0])
+        assert protocol is not None  # refused in _process_request otherwise
+        await server_for(protocol)(connection, self.options)
+
+
+def _protocol(path: str) -> str | None:
+    if path.rstrip("/").endswith("/realtime"):
+        return "realtime"
+    return protocol_of_path(path)
+
+
+async def serve_realtime(connection: ServerConnection, options: SimOptions) -> None:
+    """One simulated Realtime session."""
+    request = connection.request
+    assert request is not None
+    beta = options.protocol == "beta" or (
+        options.protocol == "auto" and "realtime=v1" in request.headers.get("OpenAI-Beta", "")
+    )
+    model = model_from_query(request.path.partition("?")[2]) or options.model
+    await SimConnection(connection, options, beta=beta, model=model).run()
 
 
 def _json_error(connection: ServerConnection, status: int, code: str, message: str) -> Response:
