@@ -171,7 +171,7 @@ def run(quick: bool) -> list[Result]:
 
         # Catch-up cost at the end of the long session: the last 50 events.
         tail = 50
-        tracked = projection.fresh(sid, replace=True)
+        tracked = projection.fresh(conn, sid, replace=True)
         tracked.projector.apply_all(rows[:-tail])
         projection.write(conn, tracked)
         started = time.perf_counter()

@@ -21,7 +21,7 @@ import base64
 import binascii
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -72,9 +72,12 @@ def parse_object(frame: str | bytes | None) -> Json | None:
     return value if isinstance(value, dict) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """The columns of an event row taken from the frame: its type and ids."""
+class Envelope(msgspec.Struct):
+    """The columns of an event row taken from the frame: its type and ids.
+
+    A Struct so that an adapter's decoder can read straight into it (or a subclass)
+    on the hot path of the writer.
+    """
 
     type: str | None = None
     event_id: str | None = None
@@ -88,8 +91,7 @@ NO_ENVELOPE = Envelope()
 # -- media ------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class MediaRow:
+class MediaRow(msgspec.Struct):
     """One event row as the media fold reads it.
 
     `audio` holds the decoded bytes of a compacted audio row (or its length only, in
@@ -109,8 +111,7 @@ class MediaRow:
     flags: int = 0
 
 
-@dataclass(slots=True)
-class AudioChunk:
+class AudioChunk(msgspec.Struct):
     """A chunk of one track's audio.
 
     `data` is the decoded audio, or None when the reader asked for lengths only
@@ -133,34 +134,29 @@ class AudioChunk:
         return self.fmt.duration_ms(self.nbytes)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemAudioDone:
+class ItemAudioDone(msgspec.Struct, frozen=True):
     """The assistant's audio for this item (or reply) is complete."""
 
     item_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ReplyDone:
+class ReplyDone(msgspec.Struct, frozen=True):
     """A model reply ended: its audio (of every item) is complete."""
 
     response_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class UserCommitted:
+class UserCommitted(msgspec.Struct, frozen=True):
     """The user audio sent since the last commit or clear became this item."""
 
     item_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class UserCleared:
+class UserCleared(msgspec.Struct, frozen=True):
     """The user audio sent since the last commit was thrown away."""
 
 
-@dataclass(frozen=True, slots=True)
-class Truncated:
+class Truncated(msgspec.Struct, frozen=True):
     """The client cut this assistant item's audio at `audio_end_ms` of it (as heard)."""
 
     item_id: str
@@ -169,15 +165,13 @@ class Truncated:
     request_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RequestFailed:
+class RequestFailed(msgspec.Struct, frozen=True):
     """An error named this client request: it took no effect."""
 
     request_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class AssistantFlushed:
+class AssistantFlushed(msgspec.Struct, frozen=True):
     """A barge-in: assistant audio not yet played when this row arrived was never heard."""
 
 
@@ -248,8 +242,7 @@ def chunk_audio(
 # -- compaction -------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class EncodedFrame:
+class EncodedFrame(msgspec.Struct):
     """The columns of an event row that depend on the frame."""
 
     type: str | None
@@ -283,7 +276,7 @@ class Adapter:
     # audio is never loaded for it); Realtime's knows each chunk's format without it.
     audio_frames: bool = False
 
-    @property
+    @cached_property
     def media_types(self) -> frozenset[str]:
         return self.audio_types | self.control_types
 

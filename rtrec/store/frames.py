@@ -46,8 +46,9 @@ def encode_frame(
     """
     if isinstance(frame, bytes):
         return EncodedFrame(None, None, None, None, BINARY, frame)
+    adapter = adapter or _default_adapter()
     try:
-        return _encode_text(frame, secrets, patterns, adapter or _default_adapter())
+        return _encode_text(frame, secrets, patterns, adapter)
     except Exception:  # a frame must be kept, whatever it holds
         # Last resort for input no parser here can take: keep it whole, secrets scrubbed
         # by plain text replacement.

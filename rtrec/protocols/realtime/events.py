@@ -20,6 +20,7 @@ from typing import Any, Union
 
 import msgspec
 
+from rtrec.protocols import base
 from rtrec.protocols.base import UNPARSABLE, Json
 
 # -- Envelope -----------------------------------------------------------------
@@ -29,13 +30,12 @@ class IdRef(msgspec.Struct):
     id: str | None = None
 
 
-class Envelope(msgspec.Struct):
-    """Type and ids of an event, read without decoding the rest."""
+class Envelope(base.Envelope):
+    """Type and ids of an event, read without decoding the rest.
 
-    type: str | None = None
-    event_id: str | None = None
-    item_id: str | None = None
-    response_id: str | None = None
+    Ids nested in the event's item or response count when the top-level one is absent.
+    """
+
     item: IdRef | None = None
     response: IdRef | None = None
 
