@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rtrec.audio_format import AudioFormat
-from rtrec.protocols.base import AudioChunk, MediaRow, chunk_audio
+from rtrec.protocols.base import AssistantFlushed, AudioChunk, MediaFold, MediaRow, chunk_audio
 from rtrec.protocols.realtime.media import RealtimeMedia
 from rtrec.replay.wav.fifo import SampleFifo
 from rtrec.replay.wav.fold import (
@@ -459,3 +459,74 @@ def test_mixer_output_is_the_same_whether_or_not_it_spills():
     assert np.array_equal(mix(spilling), in_memory)
     assert most_spilled > 50
     assert len(in_memory) == max(ends)
+
+
+# -- facts other protocols bring: media times, barge-ins ---------------------------
+
+
+class ScriptedMedia(MediaFold):
+    """A media fold that says what a test wants about each row (by seq)."""
+
+    def __init__(self, facts: dict[int, list]) -> None:
+        self.facts = facts
+
+    def feed(self, row: MediaRow, *, decode: bool = True) -> list:
+        return self.facts.get(row.seq, [])
+
+
+def test_chunks_with_a_media_time_are_placed_there_with_silence_in_the_gaps():
+    pcm = np.full(80, 500, dtype="<i2").tobytes()  # 10 ms at 8 kHz
+    rate8k = AudioFormat("pcm16", 8000)
+    media = ScriptedMedia(
+        {
+            0: [AudioChunk("assistant", rate8k, len(pcm), pcm, media_ms=0.0)],
+            # Frames dropped between: the copy says it belongs 30 ms in.
+            1: [AudioChunk("assistant", rate8k, len(pcm), pcm, media_ms=30.0)],
+        }
+    )
+    fold = AudioFold(media, FoldOptions(timeline_rate=8000))
+    ops = run(fold, [row(0, 0, "server", "x"), row(1, 1, "server", "x")])
+    track = b"".join(op.data for op in ops if isinstance(op, WriteAudio))
+    samples = np.frombuffer(track, dtype="<i2")
+    assert len(samples) == 80 + 160 + 80
+    assert (samples[:80] == 500).all() and not samples[80:240].any()
+    assert (samples[240:] == 500).all()
+    frames = np.concatenate([b for op in ops if isinstance(op, TimelineFrames) for b in op.blocks])
+    assert (frames[:80, 1] == 500).all() and not frames[80:240, 1].any()
+    assert (frames[240:320, 1] == 500).all()
+
+
+def test_a_barge_in_drops_assistant_audio_queued_past_it():
+    second = np.full(8000, 700, dtype="<i2").tobytes()  # 1 s at 8 kHz, sent at once
+    rate8k = AudioFormat("pcm16", 8000)
+    media = ScriptedMedia(
+        {
+            0: [AudioChunk("assistant", rate8k, len(second), second)],
+            1: [AssistantFlushed()],  # the user spoke over it 250 ms in
+            2: [AudioChunk("assistant", rate8k, 160, bytes(160))],
+        }
+    )
+    fold = AudioFold(media, FoldOptions(timeline_rate=8000))
+    rows = [row(0, 0, "server", "x"), row(1, 250, "server", "x"), row(2, 400, "server", "x")]
+    frames = np.concatenate(
+        [b for op in run(fold, rows) if isinstance(op, TimelineFrames) for b in op.blocks]
+    )
+    right = frames[:, 1]
+    assert (right[:2000] == 700).all()
+    assert not right[2000:].any()  # cut at the barge-in; the next reply starts at 400 ms
+    assert len(frames) == 3200 + 80
+    # The track files keep everything the server sent.
+    assert fold.chunks == 2
+
+
+def test_fifo_keeps_only_the_first_samples_in_memory_and_in_its_spill():
+    for limit in (1000, 50):
+        fifo = SampleFifo(memory_limit=limit, spill=io.BytesIO)
+        for i in range(4):
+            fifo.push(np.arange(i * 60, i * 60 + 60, dtype=np.int16))
+        fifo.keep(150)
+        assert len(fifo) == 150
+        fifo.push(np.full(10, -1, dtype=np.int16))
+        out = fifo.pop(200)
+        assert out[:150].tolist() == list(range(150))
+        assert out[150:160].tolist() == [-1] * 10 and not out[160:].any()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import os
@@ -217,3 +218,30 @@ def test_colour_is_for_terminals_unless_asked(db_path: str) -> None:
     # Without the escapes, the text is the same.
     stripped = re.sub(rb"\x1b\[[0-9;]*m", b"", coloured.stdout)
     assert stripped == plain.stdout
+
+
+def test_a_replay_from_mid_session_times_audio_in_the_format_then_in_force(
+    db_path: str,
+) -> None:
+    # The μ-law format is set before the replay's first frame; the durations it shows
+    # must still use it (the media fold walks the whole session, not only what is shown).
+    ulaw = {"audio": {"output": {"format": {"type": "audio/pcmu"}}}}
+    delta = base64.b64encode(bytes(800)).decode()  # 100 ms of μ-law, 33 ms of pcm16
+    lines = [
+        event_line(0.0, "server", {"type": "session.created", "session": {}}),
+        event_line(0.01, "server", {"type": "session.updated", "session": ulaw}),
+    ]
+    lines += [
+        event_line(
+            0.1 + 0.01 * i,
+            "server",
+            {"type": "response.output_audio.delta", "item_id": "it", "delta": delta},
+        )
+        for i in range(5)
+    ]
+    lines.append(event_line(0.2, "server", {"type": "response.done", "response": {}}))
+    session = import_lines(db_path, lines)
+    for args in (("--from", "#2"), ("--only", "server", "--type", "response.*")):
+        result = run_cli("replay", str(session), "--speed", "100", *args, db_path=db_path)
+        assert result.returncode == 0, result.stderr
+        assert "assistant audio  0.50 s in 5 deltas  it" in result.stdout.decode()
