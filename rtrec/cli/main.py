@@ -25,6 +25,7 @@ COMMAND_MODULES = {
     "import": "rtrec.cli.transfer",
     "reproject": "rtrec.cli.reproject",
     "demo": "rtrec.cli.demo",
+    "otel": "rtrec.cli.otel",
 }
 
 
