@@ -114,8 +114,8 @@ class SpanSender:
         if str(resource.attributes.get("service.name", "")).startswith("unknown_service"):
             resource = resource.merge(Resource({"service.name": "rtrec"}))
         self._resource = resource
-        self._exporter = _exporter(destination)
         self._log = _failure_log()
+        self._exporter = _exporter(destination, self._log)
 
     def send(self, trace: Trace) -> int:
         """Send every span of the trace; the number sent."""
@@ -136,7 +136,7 @@ class SpanSender:
             self._exporter.shutdown()
 
 
-def _exporter(destination: Destination) -> Any:
+def _exporter(destination: Destination, log: _FailureLog) -> Any:
     if destination.protocol == GRPC:
         try:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
@@ -149,7 +149,39 @@ def _exporter(destination: Destination) -> Any:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
         raise missing_extra() from exc
-    return OTLPSpanExporter(endpoint=destination.endpoint, timeout=destination.timeout)
+    return OTLPSpanExporter(
+        endpoint=destination.endpoint, timeout=destination.timeout, session=_noting_session(log)
+    )
+
+
+def _noting_session(log: _FailureLog) -> Any:
+    """A requests session that notes why a request failed (the SDK's logs may not say)."""
+    import requests
+
+    class NotingSession(requests.Session):
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            try:
+                response = super().request(*args, **kwargs)
+            except Exception as exc:
+                log.note(_exception_words(exc))
+                raise
+            if response.status_code >= 400:
+                log.note(f"HTTP {response.status_code} {response.reason or ''}".strip())
+            return response
+
+    return NotingSession()
+
+
+def _exception_words(exc: BaseException) -> str:
+    text = str(exc)
+    found = _ERRNO.search(text)
+    if found:
+        return found[1].strip().lower()
+    if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+        return "timed out"
+    if "SSL" in type(exc).__name__ or "certificate" in text.lower():
+        return f"TLS error ({text[:120]})"
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def _readable(trace: Trace, spec: SpanSpec, resource: Any) -> Any:
@@ -200,9 +232,12 @@ class _FailureLog(logging.Handler):
         logger.propagate = False  # the SDK's warnings become rtrec's one line
 
     def emit(self, record: logging.LogRecord) -> None:
+        self.note(record.getMessage())
+
+    def note(self, message: str) -> None:
         messages = getattr(self._local, "messages", None)
         if messages is not None:
-            messages.append(record.getMessage())
+            messages.append(message)
 
     @contextmanager
     def capture(self) -> Iterator[list[str]]:
@@ -219,7 +254,10 @@ _GRPC_CODE = re.compile(r"StatusCode\.([A-Z_]+)")
 
 
 def failure_reason(messages: Sequence[str]) -> str:
-    """The SDK's log lines about a failed export, as a few words for people."""
+    """The SDK's log lines (and the session's notes) about a failed export, as words."""
+    for message in reversed(messages):
+        if message.startswith("HTTP ") or message in ("connection refused", "timed out"):
+            return message
     for message in reversed(messages):
         found = _HTTP_CODE.search(message)
         if found and found[1] != "None":
