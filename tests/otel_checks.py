@@ -157,7 +157,7 @@ def check_session(db_path: str, session_id: int, spans: list[dict[str, Any]]) ->
         assert got.parent(span) is expected_parent
 
     errors = rows(db_path, "SELECT * FROM errors WHERE session_id = ?", session_id)
-    error_events = [e for s in spans for e in s.get("events", []) if e["name"] == "exception"]
+    error_events = [e for s in spans for e in s.get("events", []) if e["name"] == "rtrec.error"]
     assert len(error_events) == len(errors)
     for error in errors:
         match = [e for e in error_events if close_to(ns(e["timestamp"]), start, error["t_ms"])]
@@ -178,3 +178,16 @@ def free_port_closed() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def expected_span_count(db_path: str, session_id: int) -> int:
+    (counts,) = rows(
+        db_path,
+        "SELECT (SELECT count(*) FROM turns WHERE session_id = :s) "
+        "+ (SELECT count(*) FROM turns WHERE session_id = :s AND speech_started_ms IS NOT NULL "
+        "   AND speech_stopped_ms >= speech_started_ms) "
+        "+ (SELECT count(*) FROM responses WHERE session_id = :s) "
+        "+ (SELECT count(*) FROM tool_calls WHERE session_id = :s) + 1 AS n",
+        session_id,
+    )
+    return int(counts["n"])

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REAL_SESSIONS, run_cli
-from tests.otel_checks import check_session, ns, rows, shared_fixtures
+from tests.otel_checks import check_session, expected_span_count, ns, rows, shared_fixtures
 from tests.phoenix import INSTALL_HINT, Phoenix, phoenix_executable
+from tests.sdk_call import record_call
 
 TOOL_FIXTURES = sorted(REAL_SESSIONS.glob("*tool_call_round*.jsonl"))
 _projects = itertools.count()
@@ -81,19 +82,6 @@ def spans_by_session(
     for span in spans:
         grouped[uuids[span["context"]["trace_id"]]].append(span)
     return grouped
-
-
-def expected_span_count(db_path: str, session_id: int) -> int:
-    (counts,) = rows(
-        db_path,
-        "SELECT (SELECT count(*) FROM turns WHERE session_id = :s) "
-        "+ (SELECT count(*) FROM turns WHERE session_id = :s AND speech_started_ms IS NOT NULL "
-        "   AND speech_stopped_ms >= speech_started_ms) "
-        "+ (SELECT count(*) FROM responses WHERE session_id = :s) "
-        "+ (SELECT count(*) FROM tool_calls WHERE session_id = :s) + 1 AS n",
-        session_id,
-    )
-    return int(counts["n"])
 
 
 @pytest.mark.parametrize("fixture", TOOL_FIXTURES, ids=lambda p: p.stem.split("__")[0])
@@ -239,3 +227,20 @@ def test_gpt_live_and_gemini_sessions(phoenix, db_path, protocol):
                 got.root["attributes"]["gen_ai.conversation.id"] == session["provider_session_id"]
             )
         assert ns(got.root["end_time"]) >= ns(got.root["start_time"])
+
+
+def test_errors_are_span_events_naming_the_client_event(phoenix, db_path):
+    """The openai SDK's call (tests/sdk_call.py) has one request the server refuses."""
+    record_call(db_path)
+    (session,) = rows(db_path, "SELECT session_id FROM sessions")
+    errors = rows(db_path, "SELECT * FROM errors")
+    assert errors and errors[0]["client_event_type"]
+    project = new_project()
+    send(phoenix, db_path, "last", project=project)
+    spans = spans_by_session(phoenix, db_path, project, [session["session_id"]])
+    got = check_session(db_path, session["session_id"], spans[session["session_id"]])
+    events = [e for s in got.all for e in s.get("events", []) if e["name"] == "rtrec.error"]
+    (event,) = events
+    assert event["attributes"]["rtrec.error.code"] == errors[0]["code"]
+    assert event["attributes"]["rtrec.error.message"] == errors[0]["message"]
+    assert event["attributes"]["rtrec.error.client_event_type"] == errors[0]["client_event_type"]

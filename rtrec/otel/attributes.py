@@ -282,13 +282,13 @@ def tool_attributes(call: Row, options: TraceOptions) -> dict[str, AttributeValu
 
 
 def error_event(error: Row) -> dict[str, AttributeValue]:
+    """An `rtrec.error` event: not `exception`, of which Phoenix keeps only exception.*."""
     code = error.get("code")
     return drop_none(
         {
-            "exception.type": str(code or error.get("type") or "error"),
-            "exception.message": error.get("message"),
             "error.type": str(code or error.get("type") or "error"),
             "rtrec.error.code": code,
+            "rtrec.error.message": error.get("message"),
             "rtrec.error.type": error.get("type"),
             "rtrec.error.param": error.get("param"),
             "rtrec.error.client_event_id": error.get("client_event_id"),

@@ -85,7 +85,7 @@ def build_trace(source: dict[str, Any], options: TraceOptions | None = None) -> 
     for error in source.get("errors", []):
         time_ns = at(error.get("t_ms")) or root.start_ns
         owner = next((t for t in turn_spans if t.contains(time_ns)), root)
-        owner.events.append(SpanEvent("exception", time_ns, attrs.error_event(error)))
+        owner.events.append(SpanEvent("rtrec.error", time_ns, attrs.error_event(error)))
         root.cover(time_ns, time_ns)
     return Trace(trace_id(uuid), uuid, spans)
 
