@@ -198,3 +198,46 @@ def test_failure_reasons_read_as_words():
         "Connection refused'))"
     )
     assert failure_reason([refused]) == "connection refused"
+
+
+def test_audio_only_with_audio(db_path):
+    """--with-audio: each user turn's and reply's audio, as the WAV export-wav writes."""
+    import base64
+    import io
+    import json
+
+    import soundfile
+
+    from rtrec.otel.session import trace_session
+    from rtrec.store.reader import resolve_session
+    from tests.sdk_call import record_call
+
+    record_call(db_path)
+    conn = open_db_readonly(db_path)
+    try:
+        ref = resolve_session(conn, "last")
+        plain = trace_session(conn, ref, TraceOptions(with_content=True))
+        heard = trace_session(conn, ref, TraceOptions(with_audio=True))
+        audio_ms = dict(
+            conn.execute("SELECT response_id, audio_ms FROM responses WHERE audio_ms > 0")
+        )
+    finally:
+        conn.close()
+    assert all('"blob"' not in str(v) for s in plain.spans for v in s.attributes.values())
+    speech = [s for s in heard.spans if s.key.startswith("speech:")]
+    replies = {
+        s.key.removeprefix("response:"): s for s in heard.spans if s.key.startswith("response:")
+    }
+    assert speech and audio_ms
+
+    def wav_seconds(span, name: str) -> float:
+        (message,) = json.loads(span.attributes[name])
+        (part,) = [p for p in message["parts"] if p["type"] == "blob"]
+        assert part["modality"] == "audio" and part["mime_type"] == "audio/wav"
+        data, rate = soundfile.read(io.BytesIO(base64.b64decode(part["content"])))
+        return len(data) / rate
+
+    for span in speech:
+        assert wav_seconds(span, "gen_ai.input.messages") > 0.5
+    for response_id, ms in audio_ms.items():
+        assert abs(wav_seconds(replies[response_id], "gen_ai.output.messages") - ms / 1000) < 0.05

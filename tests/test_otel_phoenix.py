@@ -184,7 +184,7 @@ def test_the_demo(phoenix, db_path):
     assert result.returncode == 0, result.stderr.decode()
     (session_id,) = [r["session_id"] for r in rows(db_path, "SELECT session_id FROM sessions")]
     project = new_project()
-    send(phoenix, db_path, "--since", "1h", "--with-content", project=project)
+    send(phoenix, db_path, "--since", "1h", "--with-content", "--with-audio", project=project)
     spans = spans_by_session(phoenix, db_path, project, [session_id])[session_id]
     got = check_session(db_path, session_id, spans)
     # A spoken call: user speech spans, replies with audio, a barge-in, a tool round.
@@ -204,6 +204,13 @@ def test_the_demo(phoenix, db_path):
         session_id,
     )
     assert len(interrupted) == len(cancelled)
+    # The audio made it through the receiver too (a WAV per reply, base64).
+    spoken = [
+        s for s in got.op("realtime_inference") if s["attributes"].get("rtrec.response.audio_ms")
+    ]
+    for span in spoken:
+        parts = json.loads(span["attributes"]["gen_ai.output.messages"])[0]["parts"]
+        assert any(p["type"] == "blob" and p["content"].startswith("UklGR") for p in parts)
 
 
 @pytest.mark.parametrize("protocol", ["live", "gemini"])
