@@ -208,7 +208,7 @@ def test_audio_only_with_audio(db_path):
 
     import soundfile
 
-    from rtrec.otel.session import trace_session
+    from rtrec.otel.session import attributes_with_audio, traced_session
     from rtrec.store.reader import resolve_session
     from tests.sdk_call import record_call
 
@@ -216,22 +216,21 @@ def test_audio_only_with_audio(db_path):
     conn = open_db_readonly(db_path)
     try:
         ref = resolve_session(conn, "last")
-        plain = trace_session(conn, ref, TraceOptions(with_content=True))
-        heard = trace_session(conn, ref, TraceOptions(with_audio=True))
         audio_ms = dict(
             conn.execute("SELECT response_id, audio_ms FROM responses WHERE audio_ms > 0")
         )
+        with traced_session(conn, ref, TraceOptions(with_content=True)) as plain:
+            assert all(not s.audio for s in plain.spans)
+        with traced_session(conn, ref, TraceOptions(with_audio=True)) as heard:
+            read = {s.key: attributes_with_audio(s) for s in heard.spans}
     finally:
         conn.close()
-    assert all('"blob"' not in str(v) for s in plain.spans for v in s.attributes.values())
-    speech = [s for s in heard.spans if s.key.startswith("speech:")]
-    replies = {
-        s.key.removeprefix("response:"): s for s in heard.spans if s.key.startswith("response:")
-    }
+    speech = [a for key, a in read.items() if key.startswith("speech:")]
+    replies = {k.removeprefix("response:"): a for k, a in read.items() if k.startswith("response:")}
     assert speech and audio_ms
 
-    def wav_seconds(span, name: str) -> float:
-        (message,) = json.loads(span.attributes[name])
+    def wav_seconds(attributes, name: str) -> float:
+        (message,) = json.loads(attributes[name])
         (part,) = [p for p in message["parts"] if p["type"] == "blob"]
         assert part["modality"] == "audio" and part["mime_type"] == "audio/wav"
         data, rate = soundfile.read(io.BytesIO(base64.b64decode(part["content"])))

@@ -11,7 +11,7 @@ import click
 from rtrec.cli.options import db_option
 from rtrec.errors import ConfigError, RtrecError
 from rtrec.otel.export import PROTOCOLS, ExportFailed, SpanSender, resolve_destination
-from rtrec.otel.session import trace_session
+from rtrec.otel.session import traced_session
 from rtrec.otel.spans import Trace, TraceOptions
 from rtrec.otel.tree import render_tree
 from rtrec.store.db import is_writable, open_db_readonly
@@ -118,12 +118,13 @@ def otel(
             if not ended:
                 still_open.append(ref)
                 continue
-            trace = trace_session(conn, ref, options)
             if sender is None:
-                click.echo("\n".join(render_tree(trace)))
+                with traced_session(conn, ref, TraceOptions()) as trace:
+                    click.echo("\n".join(render_tree(trace)))
                 continue
             try:
-                count = sender.send(trace)
+                with traced_session(conn, ref, options) as trace:
+                    count = sender.send(trace)
             except ExportFailed as exc:
                 done = f"; {sent} of {len(chosen)} sessions were sent" if sent else ""
                 raise RtrecError(f"{exc}{done}") from exc

@@ -193,7 +193,11 @@ async def _record_until_stopped(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     if traces is not None:
-        traces.start(warn=lambda text: loop.call_soon_threadsafe(recorder.status.note, text))
+
+        def warn(text: str) -> None:  # from the worker's thread
+            loop.call_soon_threadsafe(recorder.status.note, text)
+
+        traces.start(warn)
     await recorder.start()
     print(
         f"rtrec: recording to {recorder.db_path}; relaying {recorder.url} → {upstream} "

@@ -194,8 +194,8 @@ def inference_attributes(
 ) -> dict[str, AttributeValue]:
     status = response.get("status")
     reason = response.get("status_reason")
-    usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
-    cached = ((usage.get("input_token_details") or {}).get("cached_tokens_details")) or {}
+    usage = _dict(response.get("usage"))
+    cached = _dict(_dict(usage.get("input_token_details")).get("cached_tokens_details"))
     truncated = [i["truncated_ms"] for i in items if i.get("truncated_ms") is not None]
     first_output = _first(response.get("first_audio_ms"), response.get("first_text_ms"))
     created = response.get("created_ms")
@@ -234,7 +234,9 @@ def inference_attributes(
         "rtrec.usage.text.output_tokens": response.get("output_text_tokens"),
         "rtrec.usage.cache_read.text.input_tokens": cached.get("text_tokens"),
         "rtrec.usage.cache_read.audio.input_tokens": cached.get("audio_tokens"),
-        "rtrec.turn.latency_ms": _float(turn.get("latency_ms")) if is_turns_reply else None,
+        "rtrec.turn.latency_ms": _float(turn.get("latency_ms"))
+        if turn and is_turns_reply
+        else None,
     }
     if options.with_content:
         if turn is not None and turn.get("text"):
@@ -295,6 +297,10 @@ def error_event(error: Row) -> dict[str, AttributeValue]:
             "rtrec.error.client_event_type": error.get("client_event_type"),
         }
     )
+
+
+def _dict(value: object) -> Row:
+    return value if isinstance(value, dict) else {}
 
 
 def _first(*values: object) -> float | None:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from rtrec import __version__
 from rtrec.errors import ConfigError, RtrecError
+from rtrec.otel.session import attributes_with_audio
 from rtrec.otel.spans import SpanSpec, Trace
 
 HTTP = "http/protobuf"
@@ -29,7 +30,10 @@ GRPC = "grpc"
 PROTOCOLS = (HTTP, GRPC)
 _ALIASES = {"http": HTTP, "http/protobuf": HTTP, "grpc": GRPC}
 TRACES_PATH = "/v1/traces"
-SPANS_PER_REQUEST = 512  # well under OTLP receivers' usual 4 MiB request limit
+SPANS_PER_REQUEST = 512
+# Audio makes spans large: a request is closed at about this many bytes of it, under the
+# 4 MiB a gRPC receiver takes by default (one span with more audio goes alone).
+AUDIO_BYTES_PER_REQUEST = 2 * 2**20
 
 
 class ExportFailed(RtrecError):
@@ -119,17 +123,17 @@ class SpanSender:
 
     def send(self, trace: Trace) -> int:
         """Send every span of the trace; the number sent."""
-        spans = [_readable(trace, spec, self._resource) for spec in trace.spans]
         from opentelemetry.sdk.trace.export import SpanExportResult
 
-        for start in range(0, len(spans), SPANS_PER_REQUEST):
+        for batch in _batches(trace.spans):
+            spans = [_readable(trace, spec, self._resource) for spec in batch]
             with self._log.capture() as messages:
-                result = self._exporter.export(spans[start : start + SPANS_PER_REQUEST])
+                result = self._exporter.export(spans)
             if result is not SpanExportResult.SUCCESS:
                 raise ExportFailed(
                     f"cannot send traces to {self.destination.shown}: {failure_reason(messages)}"
                 )
-        return len(spans)
+        return len(trace.spans)
 
     def close(self) -> None:
         with self._log.capture():
@@ -184,6 +188,21 @@ def _exception_words(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
+def _batches(spans: Sequence[SpanSpec]) -> Iterator[list[SpanSpec]]:
+    """The spans in requests of at most SPANS_PER_REQUEST, and about so much audio."""
+    batch: list[SpanSpec] = []
+    audio = 0
+    for span in spans:
+        size = sum(part.path.stat().st_size for part in span.audio)
+        if batch and (len(batch) >= SPANS_PER_REQUEST or audio + size > AUDIO_BYTES_PER_REQUEST):
+            yield batch
+            batch, audio = [], 0
+        batch.append(span)
+        audio += size
+    if batch:
+        yield batch
+
+
 def _readable(trace: Trace, spec: SpanSpec, resource: Any) -> Any:
     from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
@@ -201,7 +220,7 @@ def _readable(trace: Trace, spec: SpanSpec, resource: Any) -> Any:
         context=SpanContext(trace.trace_id, spec.span_id, is_remote=False, trace_flags=flags),
         parent=parent,
         resource=resource,
-        attributes=spec.attributes,
+        attributes=attributes_with_audio(spec),
         events=[Event(e.name, e.attributes, e.time_ns) for e in spec.events],
         kind=SpanKind.CLIENT if spec.client else SpanKind.INTERNAL,
         status=Status(StatusCode.ERROR, spec.error) if spec.error else Status(StatusCode.UNSET),
@@ -241,7 +260,8 @@ class _FailureLog(logging.Handler):
 
     @contextmanager
     def capture(self) -> Iterator[list[str]]:
-        self._local.messages = messages = []
+        messages: list[str] = []
+        self._local.messages = messages
         try:
             yield messages
         finally:

@@ -1,4 +1,11 @@
-"""One recorded session as a trace, read from the database (and its audio, if asked)."""
+"""One recorded session as a trace, read from the database (and its audio, if asked).
+
+Audio stays on disk until it is sent: `--with-audio` cuts the session's audio with
+rtrec's own WAV exporter (`export-wav --split response,item`) into a temporary
+directory, each span keeps the path of its file, and the sender reads a file only
+when the request holding its span is built.  A long call's audio never sits in
+memory whole.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ import base64
 import json
 import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from rtrec.otel.spans import Trace, TraceOptions
+from rtrec.otel.spans import AttributeValue, AudioPart, SpanSpec, Trace, TraceOptions
 from rtrec.otel.trace import build_trace
 from rtrec.store.reader import SessionRef
 from rtrec.store.trace_source import read_trace_source
@@ -16,63 +25,65 @@ from rtrec.store.trace_source import read_trace_source
 AUDIO_MIME = "audio/wav"
 
 
-def trace_session(conn: sqlite3.Connection, ref: SessionRef, options: TraceOptions) -> Trace:
+@contextmanager
+def traced_session(
+    conn: sqlite3.Connection, ref: SessionRef, options: TraceOptions
+) -> Iterator[Trace]:
+    """The session's trace; with audio, valid (its files kept) until the block ends."""
     trace = build_trace(read_trace_source(conn, ref.id), options)
-    if options.with_audio:
-        attach_audio(conn, ref, trace)
-    return trace
+    if not options.with_audio:
+        yield trace
+        return
+    with tempfile.TemporaryDirectory(prefix="rtrec-otel-") as tmp:
+        _attach_audio(conn, ref, trace, Path(tmp) / "audio")
+        yield trace
 
 
-def attach_audio(conn: sqlite3.Connection, ref: SessionRef, trace: Trace) -> None:
-    """Each user turn's and each reply's audio, as a WAV blob part of its span's messages.
-
-    The audio is cut by rtrec's own WAV exporter (`export-wav --split response,item`)
-    into a temporary directory, so a trace carries exactly what export-wav writes.
-    """
+def _attach_audio(conn: sqlite3.Connection, ref: SessionRef, trace: Trace, out: Path) -> None:
     from rtrec.replay.wav.export import ExportOptions, NoAudioError, export_wav
     from rtrec.replay.wav.fold import safe_name
 
-    with tempfile.TemporaryDirectory(prefix="rtrec-otel-") as tmp:
-        out = Path(tmp) / "audio"
-        try:
-            result = export_wav(
-                conn, ref, ExportOptions(out_dir=out, split=frozenset({"response", "item"}))
-            )
-        except NoAudioError:
-            return
-        files = [f.path for f in result.files if f.frames]
-        for span in trace.spans:
-            kind, _, key = span.key.partition(":")
-            if kind == "speech":
-                wanted, attribute, role = (
-                    f"-user-{safe_name(key)}.",
-                    "gen_ai.input.messages",
-                    "user",
-                )
-            elif kind == "response":
-                wanted, attribute, role = f"-{safe_name(key)}.", "gen_ai.output.messages", None
-            else:
-                continue
-            prefix = "item-" if kind == "speech" else "response-"
-            path = next((p for p in files if p.name.startswith(prefix) and wanted in p.name), None)
-            if path is None:
-                continue
-            blob = {
+    try:
+        result = export_wav(
+            conn, ref, ExportOptions(out_dir=out, split=frozenset({"response", "item"}))
+        )
+    except NoAudioError:
+        return
+    files = [f.path for f in result.files if f.frames]
+    for span in trace.spans:
+        kind, _, key = span.key.partition(":")
+        if kind == "speech":  # item-NNN-user-<item id>.wav
+            prefix, infix = "item-", f"-user-{safe_name(key)}."
+            attribute, role = "gen_ai.input.messages", "user"
+        elif kind == "response":  # response-NNN-<response id>.wav
+            prefix, infix = "response-", f"-{safe_name(key)}."
+            attribute, role = "gen_ai.output.messages", "assistant"
+        else:
+            continue
+        path = next((p for p in files if p.name.startswith(prefix) and infix in p.name), None)
+        if path is not None:
+            span.audio.append(AudioPart(attribute, role, path))
+
+
+def attributes_with_audio(span: SpanSpec) -> dict[str, AttributeValue]:
+    """The span's attributes, its audio files read in as blob parts of its messages."""
+    if not span.audio:
+        return span.attributes
+    attributes = dict(span.attributes)
+    for part in span.audio:
+        existing = attributes.get(part.attribute)
+        messages = json.loads(existing) if isinstance(existing, str) else []
+        target = next((m for m in messages if m.get("role") == part.role), None)
+        if target is None:
+            target = {"role": part.role, "parts": []}
+            messages.append(target)
+        target["parts"].append(
+            {
                 "type": "blob",
                 "modality": "audio",
                 "mime_type": AUDIO_MIME,
-                "content": base64.b64encode(path.read_bytes()).decode("ascii"),
+                "content": base64.b64encode(part.path.read_bytes()).decode("ascii"),
             }
-            _add_part(span.attributes, attribute, role or "assistant", blob)
-
-
-def _add_part(attributes: dict[str, object], name: str, role: str, part: dict[str, str]) -> None:
-    """Add a part to the first message of `role` in a messages attribute (JSON text)."""
-    existing = attributes.get(name)
-    messages = json.loads(existing) if isinstance(existing, str) else []
-    target = next((m for m in messages if m.get("role") == role), None)
-    if target is None:
-        target = {"role": role, "parts": []}
-        messages.append(target)
-    target["parts"].append(part)
-    attributes[name] = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+        )
+        attributes[part.attribute] = json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+    return attributes

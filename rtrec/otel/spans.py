@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # What an attribute may hold (the OpenTelemetry attribute types rtrec uses).
@@ -22,6 +23,15 @@ class SpanEvent:
     attributes: dict[str, AttributeValue] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AudioPart:
+    """A WAV file to send as a blob part of the message `role` in `attribute`."""
+
+    attribute: str
+    role: str
+    path: Path
+
+
 @dataclass(slots=True)
 class SpanSpec:
     """One span: `key` says what it stands for (and seeds its id)."""
@@ -36,6 +46,7 @@ class SpanSpec:
     events: list[SpanEvent] = field(default_factory=list)
     error: str | None = None  # set: the span's status is ERROR with this description
     client: bool = False  # a call to the model (SpanKind.CLIENT) rather than INTERNAL
+    audio: list[AudioPart] = field(default_factory=list)  # read in only when sent
 
     def cover(self, start_ns: int | None, end_ns: int | None) -> None:
         """Widen the span to contain [start_ns, end_ns] (a parent contains its children)."""
@@ -57,11 +68,6 @@ class Trace:
     @property
     def root(self) -> SpanSpec:
         return self.spans[0]
-
-
-def attributes(**pairs: Any) -> dict[str, AttributeValue]:
-    """Keyword pairs as attributes, `__` spelled `.`, None values left out."""
-    return {k.replace("__", "."): v for k, v in pairs.items() if v is not None}
 
 
 def drop_none(values: dict[str, Any]) -> dict[str, AttributeValue]:

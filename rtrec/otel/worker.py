@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 
 from rtrec.otel.export import Destination, ExportFailed, SpanSender
-from rtrec.otel.session import trace_session
+from rtrec.otel.session import traced_session
 from rtrec.otel.spans import TraceOptions
 from rtrec.store.db import open_db_readonly
 from rtrec.store.reader import SessionRef
@@ -78,7 +78,7 @@ class TraceWorker:
             self._warn(f"traces of sessions {_ids(left)} were not sent: rtrec otel {_ids(left)}")
 
     def _drain(self) -> list[int]:
-        left = []
+        left: list[int] = []
         while True:
             try:
                 session_id = self._queue.get_nowait()
@@ -107,9 +107,9 @@ class TraceWorker:
         ).fetchone()
         if row is None:
             return
-        trace = trace_session(conn, SessionRef(*row), self.options)
         try:
-            self._sender.send(trace)
+            with traced_session(conn, SessionRef(*row), self.options) as trace:
+                self._sender.send(trace)
         except ExportFailed as exc:
             if not self._unsent:
                 self._warn(f"{exc}; session {session_id} not sent (later sessions are still tried)")
