@@ -14,7 +14,7 @@ import signal
 
 from websockets.asyncio.client import connect
 
-from tests.conftest import start_recorder
+from tests.conftest import run_cli, start_recorder
 from tests.otel_checks import expected_span_count, rows
 from tests.phoenix import Phoenix
 from tests.test_otel_phoenix import need_phoenix
@@ -106,6 +106,16 @@ async def test_record_otel_with_the_receiver_stopped_mid_run(tmp_path, db_path, 
             uuid_hex(db_path, 3),
         }
         assert len(spans) == expected
+
+        # A call still going on is not sent by `rtrec otel` (its trace is not complete).
+        async with connect(f"{relay_url}/v1/realtime?model=gpt-realtime") as ws:
+            await ws.recv()  # session.created: session 4 is recorded and open
+            listed = await asyncio.to_thread(run_cli, "otel", "--all", "--dry-run", db_path=db_path)
+            assert listed.returncode == 0
+            assert "session 4 is still being recorded" in listed.stderr.decode()
+            assert uuid_hex(db_path, 4) not in listed.stdout.decode()
+            named = await asyncio.to_thread(run_cli, "otel", "4", "--dry-run", db_path=db_path)
+            assert named.returncode == 1
 
         process.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(process.wait(), 60) == 0

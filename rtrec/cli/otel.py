@@ -67,6 +67,7 @@ def parse_since(text: str, now: datetime | None = None) -> int:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
     help="Seconds to keep trying one request (retries included). "
     "Default: $OTEL_EXPORTER_OTLP_TIMEOUT, else 10.",
 )
@@ -93,9 +94,9 @@ def otel(
 ) -> None:
     """Send sessions to an OpenTelemetry backend as traces, one trace per session.
 
-    Span times are the recorded ones; trace and span ids derive from the session's
-    uuid, so sending a session again replaces it rather than adding a copy. Reads
-    the database only.
+    SESSION is a session id, a uuid prefix, or `last`. Span times are the recorded
+    ones; trace and span ids derive from the session's uuid, so sending a session
+    again replaces it rather than adding a copy. Records nothing of what it sent.
     """
     if not (sessions or every or since):
         raise ConfigError("say which sessions: SESSION…, --all, or --since DATE")
@@ -143,7 +144,8 @@ def otel(
     if not chosen:
         click.echo("rtrec: no sessions match", err=True)
     elif sender is not None:
-        click.echo(f"rtrec: sent {sent} sessions to {sender.destination.shown}", err=True)
+        sessions_sent = "1 session" if sent == 1 else f"{sent} sessions"
+        click.echo(f"rtrec: sent {sessions_sent} to {sender.destination.shown}", err=True)
     if sessions and still_open:
         raise RtrecError(f"{len(still_open)} of the sessions named are still being recorded")
 
