@@ -65,7 +65,24 @@ class Phoenix:
     def grpc_url(self) -> str:
         return f"http://127.0.0.1:{self.grpc_port}"
 
-    def start(self) -> None:
+    def start(self, *, same_ports: bool = False) -> None:
+        """Start Phoenix and wait until both its ports answer.
+
+        A port picked free can be taken by another process before Phoenix binds it (the
+        machine runs other suites too): a failed start is tried again, on new ports
+        unless `same_ports` (a restart that clients already point at).
+        """
+        for attempt in range(3):
+            try:
+                self._start_once()
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                if not same_ports:
+                    self.port, self.grpc_port = free_port(), free_port()
+
+    def _start_once(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "PHOENIX_"))}
         env.update(
             PHOENIX_WORKING_DIR=str(self.workdir),
@@ -78,6 +95,7 @@ class Phoenix:
             PHOENIX_ALLOW_EXTERNAL_RESOURCES="false",
         )
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._output.clear()
         self._process = subprocess.Popen(
             [self.executable, "serve"],
             env=env,
@@ -86,15 +104,22 @@ class Phoenix:
             text=True,
         )
         ready = threading.Event()
-        threading.Thread(target=self._read_output, args=(ready,), daemon=True).start()
-        if not ready.wait(START_TIMEOUT_S) or self._process.poll() is not None:
+        reader = threading.Thread(target=self._read_output, args=(self._process, ready))
+        reader.daemon = True
+        reader.start()
+        ready.wait(START_TIMEOUT_S)
+        if not (self.alive and _answers(self.port) and _answers(self.grpc_port)):
             output = "\n".join(self._output)
             self.stop()
-            raise RuntimeError(f"Phoenix did not start:\n{output}")
+            raise RuntimeError(f"Phoenix did not start on {self.url}:\n{output}")
 
-    def _read_output(self, ready: threading.Event) -> None:
-        assert self._process is not None and self._process.stdout is not None
-        for line in self._process.stdout:
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _read_output(self, process: subprocess.Popen[str], ready: threading.Event) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
             self._output.append(line.rstrip())
             if "Uvicorn running on" in line:
                 ready.set()
@@ -142,5 +167,20 @@ class Phoenix:
             time.sleep(0.2)
 
     def _get(self, path: str) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + path, timeout=30) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.URLError as exc:
+            if isinstance(exc, urllib.error.HTTPError):
+                raise
+            state = "running" if self.alive else "exited"
+            output = "\n".join(list(self._output)[-30:])
+            raise RuntimeError(f"Phoenix ({state}) did not answer {path}: {exc}\n{output}") from exc
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            return True
+    except OSError:
+        return False

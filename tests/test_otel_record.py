@@ -95,7 +95,7 @@ async def test_record_otel_with_the_receiver_stopped_mid_run(tmp_path, db_path, 
         warning = await stderr.wait_for("cannot send traces")
         assert phoenix.url in warning and "session 2" in warning
 
-        await asyncio.to_thread(phoenix.start)
+        await asyncio.to_thread(phoenix.start, same_ports=True)
         await text_call(relay_url, "third call")
         back = await stderr.wait_for("again")
         assert "rtrec otel 2" in back  # says which session to send again
