@@ -26,6 +26,7 @@ COMMAND_MODULES = {
     "reproject": "rtrec.cli.reproject",
     "demo": "rtrec.cli.demo",
     "sim": "rtrec.cli.sim",
+    "otel": "rtrec.cli.otel",
 }
 
 

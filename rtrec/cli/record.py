@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +20,9 @@ from rtrec.recorder.service import Recorder
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM
 from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
 from rtrec.store.writer import DEFAULT_MAX_PENDING_BYTES
+
+if TYPE_CHECKING:
+    from rtrec.otel.worker import TraceWorker
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -113,6 +117,18 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     show_default=True,
     help="Disk space claimed for the spill file at start, so a full disk still has room.",
 )
+@click.option(
+    "--otel",
+    is_flag=True,
+    help="Send each session to an OpenTelemetry backend as a trace when it ends (see "
+    "rtrec otel; endpoint and headers from the standard OTEL_EXPORTER_OTLP_* variables).",
+)
+@click.option("--otel-endpoint", metavar="URL", help="OTLP receiver for --otel (implies it).")
+@click.option(
+    "--otel-with-content",
+    is_flag=True,
+    help="With --otel: include transcripts, instructions, tool arguments and outputs.",
+)
 def record(
     db_path: str,
     listen: str,
@@ -125,6 +141,9 @@ def record(
     buffer_mib: int,
     spill_max_mib: int,
     spill_reserve_mib: int,
+    otel: bool,
+    otel_endpoint: str | None,
+    otel_with_content: bool,
 ) -> None:
     """Relay Realtime sessions to the upstream server and record every frame.
 
@@ -138,6 +157,17 @@ def record(
         upstream_key = os.environ.get(api_key_env)
         if not upstream_key:
             raise ConfigError(f"--api-key-env: environment variable {api_key_env} is not set")
+    traces = None
+    if otel or otel_endpoint:
+        from rtrec.otel.export import resolve_destination
+        from rtrec.otel.spans import TraceOptions
+        from rtrec.otel.worker import TraceWorker
+
+        traces = TraceWorker(
+            db_path,
+            resolve_destination(endpoint=otel_endpoint),
+            TraceOptions(with_content=otel_with_content),
+        )
     recorder = Recorder(
         db_path,
         upstream=upstream,
@@ -150,15 +180,24 @@ def record(
         max_pending_bytes=buffer_mib * 2**20,
         spill_max_bytes=spill_max_mib * 2**20,
         spill_reserve_bytes=spill_reserve_mib * 2**20,
+        on_session_complete=traces.submit if traces is not None else None,
     )
-    run(_record_until_stopped(recorder, upstream))
+    run(_record_until_stopped(recorder, upstream, traces))
 
 
-async def _record_until_stopped(recorder: Recorder, upstream: str) -> None:
+async def _record_until_stopped(
+    recorder: Recorder, upstream: str, traces: TraceWorker | None = None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    if traces is not None:
+
+        def warn(text: str) -> None:  # from the worker's thread
+            loop.call_soon_threadsafe(recorder.status.note, text)
+
+        traces.start(warn)
     await recorder.start()
     print(
         f"rtrec: recording to {recorder.db_path}; relaying {recorder.url} → {upstream} "
@@ -168,6 +207,8 @@ async def _record_until_stopped(recorder: Recorder, upstream: str) -> None:
     )
     await stop.wait()
     ok = await recorder.stop()
+    if traces is not None:
+        await asyncio.to_thread(traces.close)  # the last sessions' traces, bounded
     writer = recorder.writer
     if not ok:
         raise RtrecError(

@@ -43,10 +43,14 @@ class ProjectionFollower:
         *,
         interval: float = DEFAULT_INTERVAL,
         warn: Callable[[str], None] | None = None,
+        on_session_complete: Callable[[int], None] | None = None,
     ) -> None:
         self.db_path = db_path
         self.interval = interval
         self._warn = warn or (lambda message: None)
+        # Called (on this thread; it must return at once) with the id of each session
+        # that has ended and whose views now hold all of its events.
+        self._on_session_complete = on_session_complete
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._progress = threading.Condition()
@@ -184,7 +188,14 @@ class ProjectionFollower:
             return
         ids = list(self._tracked)
         marks = ", ".join("?" for _ in ids)
-        for (session_id,) in conn.execute(
-            f"SELECT id FROM session WHERE id IN ({marks}) AND ended_at IS NOT NULL", ids
-        ):
-            del self._tracked[session_id]
+        for session_id, last_seq in conn.execute(
+            "SELECT s.id, (SELECT max(e.seq) FROM event e WHERE e.session_id = s.id) "
+            f"FROM session s WHERE s.id IN ({marks}) AND s.ended_at IS NOT NULL",
+            ids,
+        ).fetchall():
+            tracked = self._tracked.pop(session_id)
+            # An end committed after this pass folded the session's events is seen
+            # again next pass; only a complete projection counts.
+            complete = tracked.stored_seq == (last_seq if last_seq is not None else -1)
+            if complete and self._on_session_complete is not None:
+                self._on_session_complete(session_id)

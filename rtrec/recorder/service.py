@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import TextIO
 
@@ -46,6 +47,7 @@ class Recorder:
         spill_max_bytes: int = DEFAULT_SPILL_MAX_BYTES,
         spill_reserve_bytes: int = DEFAULT_SPILL_RESERVE_BYTES,
         project: bool = True,
+        on_session_complete: Callable[[int], None] | None = None,
     ) -> None:
         self.db_path = db_path
         self.config = RelayConfig(
@@ -69,6 +71,8 @@ class Recorder:
         # Keeps the projection tables (items, responses, turns…) current while recording.
         self.follower: ProjectionFollower | None = None
         self.project = project
+        # Told each ended session's id once its views are complete (rtrec record --otel).
+        self.on_session_complete = on_session_complete
 
     @property
     def url(self) -> str:
@@ -81,7 +85,9 @@ class Recorder:
         if self.project:
             loop = asyncio.get_running_loop()
             self.follower = ProjectionFollower(
-                self.db_path, warn=lambda text: loop.call_soon_threadsafe(self.status.note, text)
+                self.db_path,
+                warn=lambda text: loop.call_soon_threadsafe(self.status.note, text),
+                on_session_complete=self.on_session_complete,
             )
             self.follower.start()
         self.writer = EventWriter(
