@@ -80,8 +80,10 @@ async def test_client_pace_holds_the_answer_until_the_client_asks(db_path: str) 
             done = await asyncio.wait_for(conn.recv(), 10)
             done_at = time.monotonic()
     assert (created.type, done.type) == ("response.created", "response.done")
-    assert created_at - sent_at >= 0.2 - 0.005  # never before its recorded delay
-    assert done_at - created_at >= 0.1 - 0.005
+    # Never before their recorded delays after the send (measured from the send: a
+    # receive that is late on a busy machine would shorten the gap after it).
+    assert created_at - sent_at >= 0.2 - 0.005
+    assert done_at - sent_at >= 0.3 - 0.005
 
 
 async def test_strict_closes_on_a_wrong_client_event_with_a_clear_reason(db_path: str) -> None:
