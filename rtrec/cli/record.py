@@ -10,15 +10,17 @@ import sys
 
 import click
 
+from rtrec.access import AccessPolicy
 from rtrec.aio import loop_name, run
-from rtrec.cli.options import db_option
+from rtrec.cli.options import db_option, tls_options
 from rtrec.errors import ConfigError, RtrecError
-from rtrec.recorder.access import AccessPolicy
+from rtrec.listener import wildcard_note
+from rtrec.recorder.routing import TEST_OVERRIDE_ENV
 from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
-from rtrec.recorder.upstream import DEFAULT_UPSTREAM
 from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
 from rtrec.store.writer import DEFAULT_MAX_PENDING_BYTES
+from rtrec.tls import server_context
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -57,9 +59,10 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 )
 @click.option(
     "--upstream",
-    default=DEFAULT_UPSTREAM,
-    show_default=True,
-    help="Origin of the Realtime server (ws:// or wss://); the client's path and query are kept.",
+    metavar="URL",
+    help="Send every session to this server (ws:// or wss://, e.g. an Azure resource); the "
+    "client's path and query are kept. Default: by path, OpenAI paths to "
+    "wss://api.openai.com, Gemini Live paths to wss://generativelanguage.googleapis.com.",
 )
 @click.option(
     "--max-frame-mib",
@@ -83,8 +86,16 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     "--api-key-env",
     metavar="NAME",
     help="Add the upstream key from environment variable NAME, so clients (browsers) "
-    "never hold it; it replaces any key the client sends.",
+    "never hold it; it replaces any key the client sends. Sent only to --upstream, or "
+    "without it only to wss://api.openai.com.",
 )
+@click.option(
+    "--gemini-key-env",
+    metavar="NAME",
+    help="Without --upstream: add the Gemini API key from environment variable NAME "
+    "(as x-goog-api-key), sent only to wss://generativelanguage.googleapis.com.",
+)
+@tls_options
 @click.option(
     "--redact",
     "redact_patterns",
@@ -121,23 +132,22 @@ def record(
     auth_token: str | None,
     insecure_no_auth: bool,
     api_key_env: str | None,
+    gemini_key_env: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
     redact_patterns: tuple[str, ...],
     buffer_mib: int,
     spill_max_mib: int,
     spill_reserve_mib: int,
 ) -> None:
-    """Relay Realtime sessions to the upstream server and record every frame.
+    """Relay realtime sessions to the upstream server and record every frame.
 
-    Point a client at ws://HOST:PORT/v1/realtime?model=… instead of the API; it keeps
-    its own credentials, which are forwarded and never recorded.
+    Point a client at ws://HOST:PORT/v1/realtime?model=… (or a Gemini Live or GPT-Live
+    path) instead of the API; it keeps its own credentials, which are forwarded to that
+    upstream only and never recorded.  GET /healthz answers "ok".
     """
     host, port = parse_listen(listen)
     access = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
-    upstream_key = None
-    if api_key_env is not None:
-        upstream_key = os.environ.get(api_key_env)
-        if not upstream_key:
-            raise ConfigError(f"--api-key-env: environment variable {api_key_env} is not set")
     recorder = Recorder(
         db_path,
         upstream=upstream,
@@ -145,27 +155,47 @@ def record(
         port=port,
         max_frame=max_frame_mib * 1024 * 1024,
         access=access,
-        upstream_key=upstream_key,
+        upstream_key=_key_from_env("--api-key-env", api_key_env),
+        gemini_key=_key_from_env("--gemini-key-env", gemini_key_env),
+        route_origins=_test_route_origins(),
+        tls=server_context(tls_cert, tls_key),
         redact=compile_patterns(redact_patterns),
         max_pending_bytes=buffer_mib * 2**20,
         spill_max_bytes=spill_max_mib * 2**20,
         spill_reserve_bytes=spill_reserve_mib * 2**20,
     )
-    run(_record_until_stopped(recorder, upstream))
+    run(_record_until_stopped(recorder))
 
 
-async def _record_until_stopped(recorder: Recorder, upstream: str) -> None:
+def _key_from_env(flag: str, name: str | None) -> str | None:
+    if name is None:
+        return None
+    key = os.environ.get(name, "").strip()
+    if not key:
+        raise ConfigError(f"{flag}: environment variable {name} is not set")
+    return key
+
+
+def _test_route_origins() -> dict[str, str]:
+    """Stand-ins for the routing table's hosts, from the environment at start-up (tests)."""
+    return {name: os.environ[var] for name, var in TEST_OVERRIDE_ENV.items() if var in os.environ}
+
+
+async def _record_until_stopped(recorder: Recorder) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await recorder.start()
     print(
-        f"rtrec: recording to {recorder.db_path}; relaying {recorder.url} → {upstream} "
-        f"({loop_name()}); Ctrl-C to stop",
+        f"rtrec: recording to {recorder.db_path}; relaying {recorder.url} → "
+        f"{recorder.config.routes.describe()} ({loop_name()}); Ctrl-C to stop",
         file=sys.stderr,
         flush=True,
     )
+    note = wildcard_note(recorder.config.host, recorder.server.port if recorder.server else 0)
+    if note is not None:
+        print(f"rtrec: {note}", file=sys.stderr, flush=True)
     await stop.wait()
     ok = await recorder.stop()
     writer = recorder.writer
