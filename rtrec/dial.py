@@ -51,12 +51,12 @@ class Endpoint:
         parts = urlsplit(url)
         scheme = {"http": "ws", "https": "wss"}.get(parts.scheme.lower(), parts.scheme.lower())
         if scheme not in DEFAULT_PORTS:
-            raise ValueError("expected ws://, wss://, http:// or https://")
+            raise ValueError("expected ws://HOST[:PORT] or wss://HOST[:PORT]")
         if parts.username is not None or parts.password is not None:
-            raise ValueError("no user:password@ in it")
+            raise ValueError("no user:password@ in the URL (keys go in headers)")
         host = parts.hostname
         if not host:
-            raise ValueError("no host in it")
+            raise ValueError("no host in it (expected ws://HOST[:PORT] or wss://HOST[:PORT])")
         try:
             host = host.encode("idna").decode("ascii").lower()
         except UnicodeError as exc:

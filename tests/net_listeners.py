@@ -46,7 +46,11 @@ class Upstream:
 
     async def __aenter__(self) -> Upstream:
         self._server = await serve(
-            self._handle, "127.0.0.1", 0, process_request=self._process_request
+            self._handle,
+            "127.0.0.1",
+            0,
+            process_request=self._process_request,
+            process_response=self._process_response,
         )
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self
@@ -74,6 +78,11 @@ class Upstream:
             response.headers["Location"] = self.location
             return response
         return None
+
+    def _process_response(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> None:
+        response.headers["Set-Cookie"] = "upstream-session=1; Secure"
 
     async def _handle(self, connection: ServerConnection) -> None:
         await connection.send('{"type":"session.created","from":"upstream"}')

@@ -13,6 +13,9 @@ import json
 
 import pytest
 
+from rtrec.replay.resend import handshake_headers, target_url
+from rtrec.replay.source import RecordedSession
+from rtrec.store.reader import SessionRef
 from tests.conftest import run_cli
 from tests.net_listeners import Upstream, Witness, port_of, raw_request, start_rtrec, stop_rtrec
 from tests.replay_support import record_sdk_call
@@ -132,3 +135,54 @@ async def test_replay_to_does_not_follow_redirects_either(db_path, status):
     assert len(stderr.strip().splitlines()) == 1 and KEY not in stderr
     assert attacker.connections == 0
     assert upstream.seen[0].header("Authorization") == f"Bearer {KEY}"  # loopback: allowed
+
+
+async def test_the_upstream_gets_what_the_client_sent_less_cookies_and_the_relay_token(db_path):
+    token = "relay-token-0123456789abcdef"
+    async with Upstream() as upstream:
+        process, relay, _ = await start_rtrec(
+            "record", "--db", db_path, "--listen", "127.0.0.1:0", "--upstream", upstream.url,
+            "--auth-token", token,
+        )  # fmt: skip
+        headers = (
+            b"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            b"Authorization: Bearer sk-client-own-key-000000\r\nOpenAI-Beta: realtime=v1\r\n"
+            b"Cookie: localhost-app=secret\r\nOrigin: http://localhost:3000\r\n"
+            b"X-Rtrec-Auth: " + token.encode() + b"\r\n"
+        )
+        try:
+            answer = await raw_request(port_of(relay), b"/v1/realtime?model=m", headers)
+        finally:
+            await stop_rtrec(process)
+    assert answer.status == 101 and b"Set-Cookie" not in answer.raw
+    (seen,) = upstream.seen
+    assert seen.header("Host") == f"127.0.0.1:{upstream.port}"
+    assert seen.header("Authorization") == "Bearer sk-client-own-key-000000"
+    assert seen.header("OpenAI-Beta") == "realtime=v1"
+    assert seen.header("Origin") == "http://localhost:3000"
+    assert seen.header("Cookie") is None and seen.header("X-Rtrec-Auth") is None
+    assert token not in repr(seen.headers) and seen.path == "/v1/realtime?model=m"
+
+
+def test_replay_to_adds_openai_api_key_only_for_openai_and_loopback():
+    recorded = RecordedSession(SessionRef(1, "0" * 32, 0, None), path="/v1/realtime", model="m")
+    env = {"OPENAI_API_KEY": KEY}
+    for url in ("wss://api.openai.com", "ws://127.0.0.1:9", "ws://localhost:9", "ws://[::1]:9"):
+        headers = handshake_headers([], recorded, env, target_url(url, recorded))
+        assert ("Authorization", f"Bearer {KEY}") in headers, url
+    for url in (
+        "wss://api.x.ai",
+        "wss://res.openai.azure.com",
+        "wss://api.openai.com.evil.example",
+        "wss://evil.example/api.openai.com",
+    ):
+        headers = handshake_headers([], recorded, env, target_url(url, recorded))
+        assert all(KEY not in value for _, value in headers), url
+    # An explicit --header is the way to send a key elsewhere.
+    given = ["Authorization: Bearer sk-xai-0000000000"]
+    headers = handshake_headers(given, recorded, env, target_url("wss://api.x.ai", recorded))
+    assert headers == [("Authorization", "Bearer sk-xai-0000000000")]
+    assert target_url("wss://api.openai.com", recorded) == (
+        "wss://api.openai.com/v1/realtime?model=m"
+    )

@@ -34,7 +34,11 @@ HOP_BY_HOP = frozenset(
         "x-rtrec-auth",  # the relay's own access token, not the upstream's business
     }
 )
-RESPONSE_NOT_FORWARDED = HOP_BY_HOP | {"date", "server"}
+# Cookies belong to an origin: a browser sends the relay's own (localhost's, shared by
+# every local dev server) and an upstream's Set-Cookie names the upstream's.  Neither
+# means anything on the other side of the relay, so neither crosses it.
+NOT_FORWARDED = HOP_BY_HOP | {"cookie"}
+RESPONSE_NOT_FORWARDED = HOP_BY_HOP | {"date", "server", "set-cookie"}
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,7 @@ class UpstreamTarget:
         try:
             endpoint = Endpoint.from_url(url)
         except ValueError as exc:
-            raise ConfigError(
-                f"bad {flag} {url!r}: {exc} (expected ws://HOST[:PORT] or wss://HOST[:PORT])"
-            ) from exc
+            raise ConfigError(f"bad {flag} {url!r}: {exc}") from exc
         parts = urlsplit(url)
         if parts.query or parts.fragment:
             raise ConfigError(f"bad {flag} {url!r}: no query or fragment, the client's is used")
@@ -81,8 +83,8 @@ class UpstreamTarget:
 
 
 def forwarded_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The client's handshake headers that go upstream: all but the hop-by-hop ones."""
-    return [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
+    """The client's handshake headers that go upstream: all but hop-by-hop ones and cookies."""
+    return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED]
 
 
 def offered_subprotocols(headers: Headers) -> list[Subprotocol]:

@@ -76,9 +76,7 @@ def target_url(url: str, recorded: RecordedSession) -> str:
     try:
         endpoint = Endpoint.from_url(url.strip())
     except ValueError as exc:
-        raise ConfigError(
-            f"bad --to {url!r}: {exc} (expected ws[s]://HOST[:PORT][/PATH?QUERY])"
-        ) from exc
+        raise ConfigError(f"bad --to {url!r}: {exc}") from exc
     parts = urlsplit(url.strip())
     if parts.fragment:
         raise ConfigError(f"bad --to {url!r}: no #fragment in a WebSocket URL")
