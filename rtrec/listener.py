@@ -137,7 +137,7 @@ def _connection_class(notes: RateLimitedNotes) -> type[ServerConnection]:
                     )
                     self.transport.abort()
                     return
-            super().data_received(data)
+            ServerConnection.data_received(self, data)  # not super(): this runs per chunk
 
         def send_data(self) -> None:
             # websockets closes on malformed HTTP without a word; answer 400 first.
@@ -149,7 +149,7 @@ def _connection_class(notes: RateLimitedNotes) -> type[ServerConnection]:
             ):
                 self._answered_bad_request = True
                 self.transport.write(_BAD_REQUEST)
-            super().send_data()
+            ServerConnection.send_data(self)
 
     return ReportingConnection
 

@@ -17,7 +17,14 @@ import subprocess
 
 from rtrec.notices import RateLimitedNotes
 from tests.conftest import run_cli
-from tests.net_listeners import Upstream, port_of, raw_request, start_rtrec, stop_rtrec
+from tests.net_listeners import (
+    Answer,
+    Upstream,
+    port_of,
+    raw_request,
+    start_rtrec,
+    stop_rtrec,
+)
 from tests.replay_support import event_line, import_lines
 
 KEY = "sk-proj-plainHTTPkey0123456789abcdefgh"
@@ -84,9 +91,9 @@ async def test_plain_http_never_dials_upstream_nor_records_a_session(db_path):
     assert json.loads(run_cli("sessions", "--json", db_path=db_path).stdout) == []
 
 
-async def _bad_handshakes(port: int) -> dict[str, object]:
-    """Every kind of bad handshake; what each got back."""
-    got: dict[str, object] = {}
+async def _bad_handshakes(port: int) -> tuple[str, dict[str, Answer]]:
+    """Every kind of bad handshake: how the TLS client fared, and what the others got back."""
+    got: dict[str, Answer] = {}
     # A TLS client on the plain port, first, so that its line is the one shown.
     context = ssl.create_default_context()
     context.check_hostname = False
@@ -96,9 +103,9 @@ async def _bad_handshakes(port: int) -> dict[str, object]:
             asyncio.open_connection("127.0.0.1", port, ssl=context), 30
         )
         writer.close()
-        got["tls"] = "connected?!"
+        tls = "connected?!"
     except (ssl.SSLError, ConnectionError) as exc:
-        got["tls"] = type(exc).__name__
+        tls = type(exc).__name__
     for n in range(5):
         got[f"garbage {n}"] = await raw_request(port, b"\x00\xff garbage", b"")
     got["no CRLF"] = await raw_request(port, b"/\n", b"")
@@ -110,7 +117,7 @@ async def _bad_handshakes(port: int) -> dict[str, object]:
     # A port probe: connect, say nothing, leave.
     _, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.close()
-    return got
+    return tls, got
 
 
 def _warning_lines(err: str) -> list[str]:
@@ -123,19 +130,19 @@ async def test_bad_handshakes_are_one_line_in_record(db_path):
             "record", "--db", db_path, "--listen", "127.0.0.1:0", "--upstream", upstream.url
         )
         try:
-            got = await _bad_handshakes(port_of(relay))
+            tls, got = await _bad_handshakes(port_of(relay))
         finally:
             _, err, code = await stop_rtrec(process)
     assert code == 0
     assert "Traceback" not in err and "Error" not in err.replace("SSLError", ""), err
     (line,) = _warning_lines(err)
     assert "TLS client on this plain port" in line and "--tls-cert" in line
-    assert got["tls"] != "connected?!"
+    assert tls != "connected?!"
     # Malformed HTTP is answered, not just dropped.
-    assert all(got[f"garbage {n}"].status == 400 for n in range(5))  # type: ignore[attr-defined]
-    assert got["no CRLF"].status == 400  # type: ignore[attr-defined]
-    assert got["not an upgrade"].status == 426  # type: ignore[attr-defined]
-    assert got["no key"].status == 400  # type: ignore[attr-defined]
+    assert all(got[f"garbage {n}"].status == 400 for n in range(5))
+    assert got["no CRLF"].status == 400
+    assert got["not an upgrade"].status == 426
+    assert got["no key"].status == 400
     assert upstream.seen == []
 
 
@@ -148,16 +155,16 @@ async def test_bad_handshakes_are_one_line_in_replay_serve(db_path):
         "replay", str(session), "--db", db_path, "--serve", "127.0.0.1:0", "--loop"
     )
     try:
-        got = await _bad_handshakes(port_of(url))
+        tls, got = await _bad_handshakes(port_of(url))
         health = await asyncio.to_thread(http_get, port_of(url), "/healthz")
     finally:
         out, err, code = await stop_rtrec(process)
     assert code == 0, err
     assert "Traceback" not in out + err
     (line,) = _warning_lines(err)
-    assert "TLS client" in line
-    assert got["garbage 0"].status == 400  # type: ignore[attr-defined]
-    assert got["not an upgrade"].status == 426  # type: ignore[attr-defined]
+    assert "TLS client" in line and tls != "connected?!"
+    assert got["garbage 0"].status == 400
+    assert got["not an upgrade"].status == 426
     assert health[0] == 200 and health[2] == "ok\n"
 
 

@@ -1,4 +1,7 @@
-"""Issue 17 item 4: `replay --serve` follows record's access rule, on IPv4 and IPv6 alike."""
+"""Issue 17 item 4: `replay --serve` follows record's access rule, on IPv4 and IPv6 alike.
+
+Neither it nor `record` prints a wildcard address (0.0.0.0, ::) as the one to use.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from rtrec.sim.server import Simulator
 from tests.conftest import run_cli
 from tests.net_listeners import port_of, start_rtrec, stop_rtrec
 from tests.replay_support import event_line, import_lines
@@ -101,3 +105,19 @@ async def test_insecure_no_auth_is_an_explicit_choice(db_path):
     finally:
         _, err, code = await stop_rtrec(process)
     assert code == 0, err
+
+
+async def test_record_on_a_wildcard_address_prints_a_usable_one(db_path):
+    async with Simulator() as sim:
+        process, url, banner = await start_rtrec(
+            "record", "--db", db_path, "--listen", "0.0.0.0:0", "--upstream", sim.url,
+            "--auth-token", TOKEN,
+        )  # fmt: skip
+        try:
+            assert url == f"ws://127.0.0.1:{port_of(url)}" and "0.0.0.0" not in banner
+            headers = {"X-Rtrec-Auth": TOKEN}
+            async with connect(url + "/v1/realtime", additional_headers=headers) as ws:
+                assert json.loads(await ws.recv())["type"] == "session.created"
+        finally:
+            _, err, code = await stop_rtrec(process)
+    assert code == 0 and "listening on every IPv4 address" in err

@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import re
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection
@@ -214,7 +215,7 @@ class RelayServer:
         return connection.respond(status, f"rtrec: {reason}\n")
 
     def _select_subprotocol(
-        self, connection: ServerConnection, offered: list[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         claim = self._claimable.get(connection)
         return claim[0].subprotocol if claim is not None else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -162,6 +162,6 @@ class ReplayServer:
 
 
 def _select_subprotocol(
-    connection: ServerConnection, offered: list[Subprotocol]
+    connection: ServerConnection, offered: Sequence[Subprotocol]
 ) -> Subprotocol | None:
     return Subprotocol("realtime") if "realtime" in offered else None
