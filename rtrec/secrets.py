@@ -1,12 +1,13 @@
 """What never reaches the log: credentials in headers, subprotocols, query strings and frames.
 
 Removed before anything is written:
-- header values of Authorization, Proxy-Authorization, api-key, x-api-key, Cookie,
-  Set-Cookie and the relay's own auth header (the name stays, the value becomes
-  `[redacted]`);
+- header values of Authorization, Proxy-Authorization, api-key, x-api-key,
+  x-goog-api-key (Gemini), Cookie, Set-Cookie and the relay's own auth header (the
+  name stays, the value becomes `[redacted]`);
 - the key in `openai-insecure-api-key.<key>` subprotocols (any `openai-insecure-*`);
-- query parameters that carry credentials (`api-key`, `api_key`, `key`, `token`,
-  `access_token`, `client_secret`, `auth`, `rtrec_token`);
+- query parameters that carry credentials (`api-key`, `api_key`, `key` and
+  `access_token` (Gemini's key and ephemeral token), `token`, `client_secret`, `auth`,
+  `rtrec_token`);
 - in frames: the values the client authenticated with, wherever they appear; strings
   shaped like OpenAI keys (`sk-…`) and ephemeral client secrets (`ek_…`);
   `client_secret` values; `authorization`, `api_key`, `password` values and MCP
@@ -32,6 +33,7 @@ SECRET_HEADERS = frozenset(
         "proxy-authorization",
         "api-key",
         "x-api-key",
+        "x-goog-api-key",
         "cookie",
         "set-cookie",
         "x-rtrec-auth",

@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from rtrec.recorder.access import AccessPolicy
+from rtrec.access import AccessPolicy
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator

@@ -49,3 +49,17 @@ def test_request_secrets_are_the_values_presented():
         "sk-browser-0123456",
         "query-0123456789",
     }
+
+
+def test_gemini_credentials_are_secrets():
+    headers = [("x-goog-api-key", "AIzaSyKEY0123456789"), ("X-Goog-Api-Client", "genai-py")]
+    assert redact_headers(headers) == {
+        "x-goog-api-key": "[redacted]",
+        "x-goog-api-client": "genai-py",
+    }
+    query = "key=AIzaSyKEY0123456789&alt=json&access_token=auth_tokens/eph0123456789"
+    assert redact_query(query) == "key=%5Bredacted%5D&alt=json&access_token=%5Bredacted%5D"
+    assert request_secrets(headers, [], query) == {
+        "AIzaSyKEY0123456789",
+        "auth_tokens/eph0123456789",
+    }

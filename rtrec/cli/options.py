@@ -31,3 +31,19 @@ def json_option(func: F) -> F:
 
 def session_argument(func: F) -> F:
     return click.argument("session", metavar="SESSION")(func)
+
+
+def tls_options(func: F) -> F:
+    """--tls-cert/--tls-key: serve wss:// (record, replay --serve, ui); see rtrec.tls."""
+    func = click.option(
+        "--tls-key",
+        metavar="PEM",
+        type=click.Path(dir_okay=False),
+        help="The private key of --tls-cert (PEM, not passphrase-protected).",
+    )(func)
+    return click.option(
+        "--tls-cert",
+        metavar="PEM",
+        type=click.Path(dir_okay=False),
+        help="Serve wss:// with this certificate (PEM, chain allowed); needs --tls-key.",
+    )(func)

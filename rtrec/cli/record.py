@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 
 import click
 
+from rtrec.access import AccessPolicy
 from rtrec.aio import loop_name, run
-from rtrec.cli.options import db_option
+from rtrec.cli.options import db_option, tls_options
 from rtrec.errors import ConfigError, RtrecError
-from rtrec.recorder.access import AccessPolicy
+from rtrec.listener import wildcard_note
+from rtrec.recorder.routing import TEST_OVERRIDE_ENV
 from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
-from rtrec.recorder.upstream import DEFAULT_UPSTREAM
 from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
 from rtrec.store.writer import DEFAULT_MAX_PENDING_BYTES
+from rtrec.tls import server_context
 
 if TYPE_CHECKING:
     from rtrec.otel.worker import TraceWorker
@@ -61,9 +63,10 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 )
 @click.option(
     "--upstream",
-    default=DEFAULT_UPSTREAM,
-    show_default=True,
-    help="Origin of the Realtime server (ws:// or wss://); the client's path and query are kept.",
+    metavar="URL",
+    help="Send every session to this server (ws:// or wss://, e.g. an Azure resource); the "
+    "client's path and query are kept. Default: by path, OpenAI paths to "
+    "wss://api.openai.com, Gemini Live paths to wss://generativelanguage.googleapis.com.",
 )
 @click.option(
     "--max-frame-mib",
@@ -87,8 +90,16 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     "--api-key-env",
     metavar="NAME",
     help="Add the upstream key from environment variable NAME, so clients (browsers) "
-    "never hold it; it replaces any key the client sends.",
+    "never hold it; it replaces any key the client sends. Sent only to --upstream, or "
+    "without it only to wss://api.openai.com.",
 )
+@click.option(
+    "--gemini-key-env",
+    metavar="NAME",
+    help="Without --upstream: add the Gemini API key from environment variable NAME "
+    "(as x-goog-api-key), sent only to wss://generativelanguage.googleapis.com.",
+)
+@tls_options
 @click.option(
     "--redact",
     "redact_patterns",
@@ -137,6 +148,9 @@ def record(
     auth_token: str | None,
     insecure_no_auth: bool,
     api_key_env: str | None,
+    gemini_key_env: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
     redact_patterns: tuple[str, ...],
     buffer_mib: int,
     spill_max_mib: int,
@@ -145,18 +159,14 @@ def record(
     otel_endpoint: str | None,
     otel_with_content: bool,
 ) -> None:
-    """Relay Realtime sessions to the upstream server and record every frame.
+    """Relay realtime sessions to the upstream server and record every frame.
 
-    Point a client at ws://HOST:PORT/v1/realtime?model=… instead of the API; it keeps
-    its own credentials, which are forwarded and never recorded.
+    Point a client at ws://HOST:PORT/v1/realtime?model=… (or a Gemini Live or GPT-Live
+    path) instead of the API; it keeps its own credentials, which are forwarded to that
+    upstream only and never recorded.  GET /healthz answers "ok".
     """
     host, port = parse_listen(listen)
     access = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
-    upstream_key = None
-    if api_key_env is not None:
-        upstream_key = os.environ.get(api_key_env)
-        if not upstream_key:
-            raise ConfigError(f"--api-key-env: environment variable {api_key_env} is not set")
     traces = None
     if otel or otel_endpoint:
         from rtrec.otel.export import resolve_destination
@@ -175,19 +185,34 @@ def record(
         port=port,
         max_frame=max_frame_mib * 1024 * 1024,
         access=access,
-        upstream_key=upstream_key,
+        upstream_key=_key_from_env("--api-key-env", api_key_env),
+        gemini_key=_key_from_env("--gemini-key-env", gemini_key_env),
+        route_origins=_test_route_origins(),
+        tls=server_context(tls_cert, tls_key),
         redact=compile_patterns(redact_patterns),
         max_pending_bytes=buffer_mib * 2**20,
         spill_max_bytes=spill_max_mib * 2**20,
         spill_reserve_bytes=spill_reserve_mib * 2**20,
         on_session_complete=traces.submit if traces is not None else None,
     )
-    run(_record_until_stopped(recorder, upstream, traces))
+    run(_record_until_stopped(recorder, traces))
 
 
-async def _record_until_stopped(
-    recorder: Recorder, upstream: str, traces: TraceWorker | None = None
-) -> None:
+def _key_from_env(flag: str, name: str | None) -> str | None:
+    if name is None:
+        return None
+    key = os.environ.get(name, "").strip()
+    if not key:
+        raise ConfigError(f"{flag}: environment variable {name} is not set")
+    return key
+
+
+def _test_route_origins() -> dict[str, str]:
+    """Stand-ins for the routing table's hosts, from the environment at start-up (tests)."""
+    return {name: os.environ[var] for name, var in TEST_OVERRIDE_ENV.items() if var in os.environ}
+
+
+async def _record_until_stopped(recorder: Recorder, traces: TraceWorker | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -200,11 +225,14 @@ async def _record_until_stopped(
         traces.start(warn)
     await recorder.start()
     print(
-        f"rtrec: recording to {recorder.db_path}; relaying {recorder.url} → {upstream} "
-        f"({loop_name()}); Ctrl-C to stop",
+        f"rtrec: recording to {recorder.db_path}; relaying {recorder.url} → "
+        f"{recorder.config.routes.describe()} ({loop_name()}); Ctrl-C to stop",
         file=sys.stderr,
         flush=True,
     )
+    note = wildcard_note(recorder.config.host, recorder.server.port if recorder.server else 0)
+    if note is not None:
+        print(f"rtrec: {note}", file=sys.stderr, flush=True)
     await stop.wait()
     ok = await recorder.stop()
     if traces is not None:

@@ -6,14 +6,17 @@ import asyncio
 import math
 import os
 import signal
+import ssl
 import sys
 from dataclasses import dataclass
 
 import click
 
+from rtrec.access import AccessPolicy
 from rtrec.aio import run
-from rtrec.cli.options import db_option, session_argument
+from rtrec.cli.options import db_option, session_argument, tls_options
 from rtrec.errors import ConfigError, RtrecError
+from rtrec.listener import wildcard_note
 from rtrec.replay.player import JsonlSink, TerminalSink, play
 from rtrec.replay.resend import handshake_headers, resend, target_url
 from rtrec.replay.selection import Bound, Selection, SelectionError, TypeFilter
@@ -21,6 +24,7 @@ from rtrec.replay.server import ReplayServer
 from rtrec.replay.session import PACES, ReplayOptions
 from rtrec.replay.source import ReplaySource
 from rtrec.replay.terminal import TerminalView
+from rtrec.tls import server_context
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,18 @@ def _target(jsonl: bool, serve: str | None, to_url: str | None) -> Target:
     help="Only event types matching PATTERN (glob or dotted prefix; !PATTERN excludes).",
 )
 @click.option("--color/--no-color", default=None, help="Colour (default: on a terminal).")
+@click.option(
+    "--auth-token",
+    envvar="RTREC_AUTH_TOKEN",
+    help="--serve: serve only clients presenting this token (as for record). Needed to "
+    "serve beyond loopback. Env RTREC_AUTH_TOKEN.",
+)
+@click.option(
+    "--insecure-no-auth",
+    is_flag=True,
+    help="--serve: serve beyond loopback without a token (anyone who can connect can listen).",
+)
+@tls_options
 def replay(
     db_path: str,
     session: str,
@@ -151,6 +167,10 @@ def replay(
     only: str | None,
     types: tuple[str, ...],
     color: bool | None,
+    auth_token: str | None,
+    insecure_no_auth: bool,
+    tls_cert: str | None,
+    tls_key: str | None,
 ) -> None:
     """Re-emit a recorded session on its timeline, scaled by --speed.
 
@@ -177,12 +197,13 @@ def replay(
         raise ConfigError(f"bad --pace {pace!r}: expected clock or client")
     options = ReplayOptions(speed_f, idle_s, pace_value, strict)  # type: ignore[arg-type]
     address = parse_address("--serve", target.value) if target.kind == "serve" else None
+    door = _serve_door(address, auth_token, insecure_no_auth, tls_cert, tls_key)
 
     source = ReplaySource.open(db_path, session, selection)
     if target.kind in ("terminal", "jsonl"):
         _to_stdout(source, options, jsonl=target.kind == "jsonl", colour=color)
-    elif address is not None:
-        run(_serve(source, options, address, loop_))
+    elif address is not None and door is not None:
+        run(_serve(source, options, address, loop_, door))
     else:
         assert target.value is not None
         _resend(source, options, target.value, headers)
@@ -213,13 +234,58 @@ def _to_stdout(
         raise RtrecError(f"nothing to replay: no event of {source.session.label} matches")
 
 
+@dataclass(frozen=True)
+class _Door:
+    """--serve's access rule and TLS (the same as record's)."""
+
+    access: AccessPolicy
+    tls: ssl.SSLContext | None
+
+
+def _serve_door(
+    address: tuple[str, int] | None,
+    auth_token: str | None,
+    insecure_no_auth: bool,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> _Door | None:
+    if address is None:
+        # RTREC_AUTH_TOKEN in the environment is no mistake: only the flags are.
+        source = click.get_current_context().get_parameter_source("auth_token")
+        given = (
+            ("--auth-token", source is click.core.ParameterSource.COMMANDLINE),
+            ("--insecure-no-auth", insecure_no_auth),
+            ("--tls-cert", tls_cert),
+            ("--tls-key", tls_key),
+        )
+        for flag, value in given:
+            if value:
+                raise ConfigError(f"{flag} applies to --serve")
+        return None
+    access = AccessPolicy.for_listen(address[0], auth_token, insecure_no_auth)
+    return _Door(access, server_context(tls_cert, tls_key))
+
+
 async def _serve(
-    source: ReplaySource, options: ReplayOptions, address: tuple[str, int], loop: bool
+    source: ReplaySource,
+    options: ReplayOptions,
+    address: tuple[str, int],
+    loop: bool,
+    door: _Door,
 ) -> None:
     def log(line: str) -> None:
         print(f"rtrec replay: {line}", file=sys.stderr, flush=True)
 
-    server = ReplayServer(source, options, host=address[0], port=address[1], loop=loop, log=log)
+    server = ReplayServer(
+        source,
+        options,
+        host=address[0],
+        port=address[1],
+        loop=loop,
+        log=log,
+        access=door.access,
+        tls=door.tls,
+    )
     await server.start()
     stop = asyncio.Event()
     event_loop = asyncio.get_running_loop()
@@ -229,6 +295,9 @@ async def _serve(
     ending = "every client, until Ctrl-C" if loop else "until the clients are done"
     click.echo(f"rtrec replay: serving {source.session.label} at {server.url} ({how}); {ending}")
     click.echo(f'  openai SDK: AsyncOpenAI(websocket_base_url="{server.url}")')
+    note = wildcard_note(address[0], server.port)
+    if note is not None:
+        click.echo(f"  {note}")
     sys.stdout.flush()
     finished = asyncio.create_task(server.finished.wait())
     stopping = asyncio.create_task(stop.wait())
@@ -244,7 +313,7 @@ def _resend(
     source: ReplaySource, options: ReplayOptions, url: str, header_args: tuple[str, ...]
 ) -> None:
     target = target_url(url, source.session)
-    headers = handshake_headers(header_args, source.session, os.environ)
+    headers = handshake_headers(header_args, source.session, os.environ, target)
     if source.is_empty:
         raise RtrecError(f"nothing to replay: {source.session.label} has no events in that range")
 

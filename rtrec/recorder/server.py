@@ -3,6 +3,13 @@
 The upstream connection is opened while the client's handshake is still pending
 (`process_request`), so an upstream refusal reaches the client as the same HTTP
 status, and the subprotocol the upstream picked is the one the client gets.
+
+Before anything is opened or recorded, a request must pass, in order: `/healthz`
+(answered here), an origin-form target (400), the relay's token (401), a valid
+WebSocket upgrade (426/400), and a route to an upstream (404).  Only then is a
+session opened and the upstream dialled, at the endpoint the route names and
+nowhere else (see rtrec.dial).  A redirect from the upstream is not followed: the
+client gets 502.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ import asyncio
 import contextlib
 import dataclasses
 import re
+import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection
@@ -20,20 +29,23 @@ from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from rtrec.net import UNREACHABLE, unreachable_reason
-from rtrec.protocols import protocol_of_path
-from rtrec.recorder.access import (
-    TOKEN_HEADER,
-    TOKEN_QUERY,
-    AccessPolicy,
-    strip_token_from_query,
-    upstream_key_header,
+from rtrec.access import TOKEN_HEADER, TOKEN_QUERY, AccessPolicy, strip_token_from_query
+from rtrec.dial import REDIRECT_STATUSES, DialRefused, check_dial
+from rtrec.listener import (
+    client_url,
+    health_response,
+    serve_options,
+    upgrade_refusal,
 )
+from rtrec.net import UNREACHABLE, unreachable_reason
+from rtrec.notices import RateLimitedNotes
+from rtrec.protocols import protocol_of_path
 from rtrec.recorder.relay import relay_session
+from rtrec.recorder.routing import NoRoute, Routes
 from rtrec.recorder.status import StatusBoard
+from rtrec.recorder.target import BadTarget, split_origin_form
 from rtrec.recorder.upstream import (
     RESPONSE_NOT_FORWARDED,
-    UpstreamTarget,
     client_wants_compression,
     forwarded_headers,
     model_from_query,
@@ -49,16 +61,17 @@ DEFAULT_MAX_FRAME = 32 * 1024 * 1024  # the API accepts 15 MiB audio appends
 
 @dataclass(frozen=True)
 class RelayConfig:
-    upstream: UpstreamTarget
+    # Where each path goes, with the keys the relay adds itself (--api-key-env,
+    # --gemini-key-env), so clients never hold them.
+    routes: Routes
     host: str = "127.0.0.1"
     port: int = 8765
     max_frame: int = DEFAULT_MAX_FRAME
     open_timeout: float = 10.0
     source: str = "record"
     access: AccessPolicy = field(default_factory=AccessPolicy)
-    # A key the relay adds itself (--api-key-env), so clients never hold it.
-    upstream_key: str | None = field(default=None, repr=False)
     redact: tuple[re.Pattern[str], ...] = ()
+    tls: ssl.SSLContext | None = None
 
 
 class RelayServer:
@@ -70,6 +83,8 @@ class RelayServer:
         self.active: set[LiveSession] = set()
         self._claimable: dict[ServerConnection, tuple[ClientConnection, LiveSession]] = {}
         self._server: Server | None = None
+        # Refusals a stranger can cause at will: at most a line a minute.
+        self.refusals = RateLimitedNotes(status.note)
 
     async def start(self) -> None:
         """Bind and listen; raises OSError when the address cannot be used."""
@@ -81,6 +96,8 @@ class RelayServer:
             process_response=self._process_response,
             select_subprotocol=self._select_subprotocol,
             max_size=self.config.max_frame,
+            ssl=self.config.tls,
+            **serve_options(self.refusals),
         )
 
     @property
@@ -90,9 +107,9 @@ class RelayServer:
 
     @property
     def url(self) -> str:
-        host = self.config.host
-        host = f"[{host}]" if ":" in host else host
-        return f"ws://{host}:{self.port}"
+        """ws://HOST:PORT (wss:// with TLS), a wildcard address shown as loopback."""
+        scheme = "wss" if self.config.tls is not None else "ws"
+        return client_url(scheme, self.config.host, self.port)
 
     async def shutdown(self) -> None:
         """Close every session with 1001 on both sides (end reason relay_stopped)."""
@@ -111,34 +128,47 @@ class RelayServer:
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        path, _, query = request.path.partition("?")
+        health = health_response(connection, request)
+        if health is not None:
+            return health
         host, port = connection.remote_address[:2]
+        try:
+            path, query = split_origin_form(request.path)
+        except BadTarget as exc:
+            return self._refuse(connection, 400, f"{exc}", host, port)
         if not self.config.access.allows(request.headers.get(TOKEN_HEADER), query):
-            self.status.note(f"refused a client from {host}:{port}: missing or wrong relay token")
+            self.refusals.note(f"refused a client from {host}:{port}: missing or wrong relay token")
             return connection.respond(
                 401,
                 f"rtrec: this relay needs its token ({TOKEN_HEADER} header "
                 f"or {TOKEN_QUERY} query parameter)\n",
             )
+        not_upgrade = upgrade_refusal(connection, request, "this relay")
+        if not_upgrade is not None:
+            self.refusals.note(
+                f"refused a request from {host}:{port} that is not a WebSocket upgrade "
+                f"({not_upgrade.status_code})"
+            )
+            return not_upgrade
+        route = self.config.routes.route(path)
+        if isinstance(route, NoRoute):
+            return self._refuse(connection, 404, route.reason, host, port)
         query = strip_token_from_query(query)
-        upstream_path = f"{path}?{query}" if query else path
+        url = route.upstream.url_for(path, query)
+        try:
+            # dial() checks again; this check comes before a session is opened.
+            check_dial(url, route.upstream.endpoint)
+        except DialRefused as exc:
+            return self._refuse(connection, 400, f"{exc}", host, port)
         raw_headers = list(request.headers.raw_items())
         offered = offered_subprotocols(request.headers)
         secrets = request_secrets(raw_headers, offered, query)
-        headers_out = forwarded_headers(raw_headers)
-        if self.config.upstream_key is not None:
-            secrets |= {self.config.upstream_key}
-            headers_out = [
-                (name, value)
-                for name, value in headers_out
-                if name.lower() not in ("authorization", "api-key")
-            ]
-            headers_out.append(
-                upstream_key_header(self.config.upstream.origin, self.config.upstream_key)
-            )
+        headers_out = route.headers(forwarded_headers(raw_headers))
+        if route.key is not None:
+            secrets |= request_secrets([route.key], [], "")
         session = LiveSession(
             source=self.config.source,
-            upstream=self.config.upstream.origin + self.config.upstream.prefix,
+            upstream=route.upstream.origin + route.upstream.prefix,
             path=path,
             query=redact_query(query),
             model=model_from_query(query),
@@ -151,8 +181,8 @@ class RelayServer:
         self.writer.open_session(session)
         try:
             upstream = await open_upstream(
-                self.config.upstream,
-                upstream_path,
+                route.upstream,
+                url,
                 headers_out,
                 offered,
                 compression=client_wants_compression(request.headers),
@@ -160,15 +190,17 @@ class RelayServer:
                 open_timeout=self.config.open_timeout,
             )
         except InvalidStatus as exc:
+            if exc.response.status_code in REDIRECT_STATUSES:
+                return self._redirected(connection, session, exc.response, route.upstream.origin)
             return self._refused(connection, session, exc.response)
-        except UNREACHABLE as exc:
+        except (*UNREACHABLE, DialRefused) as exc:
             reason = unreachable_reason(exc)
             session.refused_status = 502
             session.error = f"cannot reach upstream: {reason}"
             self._end_unclaimed(session, "upstream_refused")
             self.status.note(f"session {session.uuid[:8]}: {session.error}")
             return connection.respond(
-                502, f"rtrec: cannot reach upstream {self.config.upstream.origin}: {reason}\n"
+                502, f"rtrec: cannot reach upstream {route.upstream.origin}: {reason}\n"
             )
         session.subprotocol = upstream.subprotocol
         if upstream.response is not None:
@@ -177,8 +209,15 @@ class RelayServer:
         asyncio.get_running_loop().create_task(self._reap_if_unclaimed(connection))
         return None
 
+    def _refuse(
+        self, connection: ServerConnection, status: int, reason: str, host: str, port: int
+    ) -> Response:
+        """A refusal before anything was opened or recorded."""
+        self.refusals.note(f"refused a client from {host}:{port} with {status}: {reason}")
+        return connection.respond(status, f"rtrec: {reason}\n")
+
     def _select_subprotocol(
-        self, connection: ServerConnection, offered: list[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         claim = self._claimable.get(connection)
         return claim[0].subprotocol if claim is not None else None
@@ -220,6 +259,26 @@ class RelayServer:
             reason_phrase=upstream_response.reason_phrase or template.reason_phrase,
             headers=headers,
             body=body,
+        )
+
+    def _redirected(
+        self,
+        connection: ServerConnection,
+        session: LiveSession,
+        upstream_response: Response,
+        origin: str,
+    ) -> Response:
+        """A 3xx from the upstream: not followed, and its Location not passed on."""
+        status = upstream_response.status_code
+        session.refused_status = status
+        session.response_headers = redact_headers(upstream_response.headers.raw_items())
+        session.error = f"upstream answered {status} (a redirect); rtrec does not follow redirects"
+        self._end_unclaimed(session, "upstream_refused")
+        self.status.note(f"session {session.uuid[:8]}: {session.error}")
+        return connection.respond(
+            502,
+            f"rtrec: upstream {origin} answered {status} (a redirect), which rtrec does "
+            "not follow\n",
         )
 
     def _end_unclaimed(self, session: LiveSession, reason: str) -> None:

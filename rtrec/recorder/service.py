@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TextIO
 
+from rtrec.access import AccessPolicy
 from rtrec.errors import ConfigError
-from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.follower import ProjectionFollower
+from rtrec.recorder.routing import Routes
 from rtrec.recorder.server import DEFAULT_MAX_FRAME, RelayConfig, RelayServer
 from rtrec.recorder.status import StatusBoard
-from rtrec.recorder.upstream import DEFAULT_UPSTREAM, UpstreamTarget
 from rtrec.store.db import open_db
 from rtrec.store.liveness import RecorderLock
 from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
@@ -32,7 +33,7 @@ class Recorder:
         self,
         db_path: str,
         *,
-        upstream: str = DEFAULT_UPSTREAM,
+        upstream: str | None = None,
         host: str = "127.0.0.1",
         port: int = 8765,
         max_frame: int = DEFAULT_MAX_FRAME,
@@ -42,6 +43,9 @@ class Recorder:
         live_status: bool | None = None,
         access: AccessPolicy | None = None,
         upstream_key: str | None = None,
+        gemini_key: str | None = None,
+        route_origins: Mapping[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
         redact: tuple[re.Pattern[str], ...] = (),
         max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
         spill_max_bytes: int = DEFAULT_SPILL_MAX_BYTES,
@@ -51,14 +55,15 @@ class Recorder:
     ) -> None:
         self.db_path = db_path
         self.config = RelayConfig(
-            upstream=UpstreamTarget.parse(upstream),
+            # upstream=None routes by path; route_origins stands in for its hosts in tests.
+            routes=Routes.configure(upstream, upstream_key, gemini_key, route_origins),
             host=host,
             port=port,
             max_frame=max_frame,
             source=source,
             access=access or AccessPolicy(),
-            upstream_key=upstream_key,
             redact=redact,
+            tls=tls,
         )
         self.flush_interval = flush_interval
         self.max_pending_bytes = max_pending_bytes

@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.datastructures import Headers
 from websockets.typing import Subprotocol
 
+from rtrec.dial import Endpoint, dial, url_from_parts
 from rtrec.errors import ConfigError
-from rtrec.net import is_loopback_host
+from rtrec.recorder.target import BadTarget, split_origin_form
 
 # Headers that belong to one hop of the connection, not to the session.
 HOP_BY_HOP = frozenset(
@@ -33,45 +34,57 @@ HOP_BY_HOP = frozenset(
         "x-rtrec-auth",  # the relay's own access token, not the upstream's business
     }
 )
-RESPONSE_NOT_FORWARDED = HOP_BY_HOP | {"date", "server"}
-
-DEFAULT_UPSTREAM = "wss://api.openai.com"
+# Cookies belong to an origin: a browser sends the relay's own (localhost's, shared by
+# every local dev server) and an upstream's Set-Cookie names the upstream's.  Neither
+# means anything on the other side of the relay, so neither crosses it.
+NOT_FORWARDED = HOP_BY_HOP | {"cookie"}
+RESPONSE_NOT_FORWARDED = HOP_BY_HOP | {"date", "server", "set-cookie"}
 
 
 @dataclass(frozen=True)
 class UpstreamTarget:
-    """Where sessions go: an origin and an optional path prefix."""
+    """Where sessions go: an endpoint (scheme, host, port) and an optional path prefix."""
 
-    origin: str  # scheme://host[:port]
+    endpoint: Endpoint
     prefix: str = ""
 
     @classmethod
-    def parse(cls, url: str) -> UpstreamTarget:
-        parts = urlsplit(url)
-        scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-        if scheme not in ("ws", "wss") or not parts.hostname:
-            raise ConfigError(
-                f"bad --upstream {url!r}: expected ws://HOST[:PORT] or wss://HOST[:PORT]"
-            )
+    def parse(cls, url: str, flag: str = "--upstream") -> UpstreamTarget:
         try:
-            _ = parts.port
+            endpoint = Endpoint.from_url(url)
         except ValueError as exc:
-            raise ConfigError(f"bad --upstream {url!r}: {exc}") from exc
+            raise ConfigError(f"bad {flag} {url!r}: {exc}") from exc
+        parts = urlsplit(url)
         if parts.query or parts.fragment:
-            raise ConfigError(f"bad --upstream {url!r}: no query or fragment, the client's is used")
-        return cls(f"{scheme}://{parts.netloc}", parts.path.rstrip("/"))
+            raise ConfigError(f"bad {flag} {url!r}: no query or fragment, the client's is used")
+        prefix = parts.path.rstrip("/")
+        if prefix:
+            try:
+                split_origin_form(prefix)
+            except BadTarget as exc:
+                raise ConfigError(f"bad {flag} {url!r}: {exc}") from exc
+        return cls(endpoint, prefix)
 
-    def url_for(self, request_path: str) -> str:
-        return self.origin + self.prefix + request_path
+    @property
+    def origin(self) -> str:
+        return self.endpoint.origin
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.host
+
+    def url_for(self, path: str, query: str) -> str:
+        """The upstream URL for a client's origin-form path and query, built from parts."""
+        return url_from_parts(self.endpoint, self.prefix + path, query)
 
     @property
     def is_loopback(self) -> bool:
-        return is_loopback_host(urlsplit(self.origin).hostname or "")
+        return self.endpoint.is_loopback
 
 
 def forwarded_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The client's handshake headers that go upstream: all but the hop-by-hop ones."""
-    return [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP]
+    """The client's handshake headers that go upstream: all but hop-by-hop ones and cookies."""
+    return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED]
 
 
 def offered_subprotocols(headers: Headers) -> list[Subprotocol]:
@@ -96,7 +109,7 @@ def model_from_query(query: str) -> str | None:
 
 async def open_upstream(
     target: UpstreamTarget,
-    request_path: str,
+    url: str,
     headers: list[tuple[str, str]],
     subprotocols: list[Subprotocol],
     *,
@@ -104,8 +117,10 @@ async def open_upstream(
     max_size: int,
     open_timeout: float,
 ) -> ClientConnection:
-    return await connect(
-        target.url_for(request_path),
+    """Dial `url`, which `dial` checks is `target`'s endpoint; redirects are not followed."""
+    return await dial(
+        url,
+        target.endpoint,
         additional_headers=headers,
         subprotocols=subprotocols or None,
         # Off unless the client asked for it: deflate costs CPU on every audio frame.
@@ -113,6 +128,4 @@ async def open_upstream(
         max_size=max_size,
         open_timeout=open_timeout,
         user_agent_header=None,  # the client's own User-Agent is forwarded
-        # Loopback never goes through a proxy; elsewhere honour the environment's.
-        proxy=None if target.is_loopback else True,
     )

@@ -21,11 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from rtrec.dial import REDIRECT_STATUSES, DialRefused, Endpoint, dial, url_from_parts
 from rtrec.errors import ConfigError, RtrecError
-from rtrec.net import UNREACHABLE, is_loopback_host, unreachable_reason
+from rtrec.net import UNREACHABLE, unreachable_reason
 from rtrec.recorder.upstream import model_from_query
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.feed import Feed
@@ -53,6 +54,10 @@ OPEN_TIMEOUT_S = 10.0
 # Request headers worth carrying over from the original handshake: they change
 # what the server speaks (OpenAI-Beta selects the beta protocol).
 CARRIED_HEADERS = ("openai-beta",)
+# Where OPENAI_API_KEY may go without being named in --header: OpenAI itself, and
+# this machine (the simulator, a local compatible server).  Anywhere else (Azure, xAI,
+# a third party) the key would be a gift: it takes an explicit --header.
+OPENAI_KEY_HOSTS = frozenset({"api.openai.com"})
 
 
 @dataclass(frozen=True)
@@ -68,14 +73,13 @@ class ResendResult:
 
 def target_url(url: str, recorded: RecordedSession) -> str:
     """The URL to connect to; a bare origin gets the original session's path and query."""
-    parts = urlsplit(url.strip())
-    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-    if scheme not in ("ws", "wss") or not parts.hostname:
-        raise ConfigError(f"bad --to {url!r}: expected ws[s]://HOST[:PORT][/PATH?QUERY]")
     try:
-        _ = parts.port
+        endpoint = Endpoint.from_url(url.strip())
     except ValueError as exc:
         raise ConfigError(f"bad --to {url!r}: {exc}") from exc
+    parts = urlsplit(url.strip())
+    if parts.fragment:
+        raise ConfigError(f"bad --to {url!r}: no #fragment in a WebSocket URL")
     path, query = parts.path, parts.query
     if path in ("", "/"):
         path = recorded.path or DEFAULT_PATH
@@ -83,7 +87,10 @@ def target_url(url: str, recorded: RecordedSession) -> str:
             query = _query_without_secrets(recorded.query or "")
             if not query and recorded.model:
                 query = f"model={recorded.model}"
-    return f"{scheme}://{parts.netloc}{path}" + (f"?{query}" if query else "")
+    try:
+        return url_from_parts(endpoint, path, query)
+    except DialRefused as exc:
+        raise ConfigError(f"bad --to {url!r}: {exc}") from exc
 
 
 def _query_without_secrets(query: str) -> str:
@@ -96,9 +103,12 @@ def _query_without_secrets(query: str) -> str:
 
 
 def handshake_headers(
-    given: Sequence[str], recorded: RecordedSession, env: Mapping[str, str]
+    given: Sequence[str], recorded: RecordedSession, env: Mapping[str, str], url: str = ""
 ) -> list[tuple[str, str]]:
-    """--header values, the original's protocol headers, and auth from OPENAI_API_KEY."""
+    """--header values, the original's protocol headers, and auth from OPENAI_API_KEY.
+
+    OPENAI_API_KEY is added only for api.openai.com and loopback (`url`'s host).
+    """
     headers: list[tuple[str, str]] = []
     for text in given:
         name, sep, value = text.partition(":")
@@ -111,9 +121,17 @@ def handshake_headers(
         if name not in names and value and value != REDACTED:
             headers.append((name, value))
     key = env.get("OPENAI_API_KEY", "").strip()
-    if key and not names & {"authorization", "api-key"}:
+    if key and not names & {"authorization", "api-key"} and openai_key_goes_to(url):
         headers.append(("Authorization", f"Bearer {key}"))
     return headers
+
+
+def openai_key_goes_to(url: str) -> bool:
+    try:
+        endpoint = Endpoint.from_url(url)
+    except ValueError:
+        return False
+    return endpoint.host in OPENAI_KEY_HOSTS or endpoint.is_loopback
 
 
 def offered_subprotocols(recorded: RecordedSession) -> list[str]:
@@ -144,12 +162,13 @@ async def resend(
     writer = EventWriter(source.db_path, recorder_id=lock.recorder_id, warn=say)
     try:
         await writer.start()
-        ws = await _open(url, shown, headers, offered_subprotocols(source.session))
+        endpoint = Endpoint.from_url(url)
+        ws = await _open(url, endpoint, shown, headers, offered_subprotocols(source.session))
         parts = urlsplit(url)
         session = LiveSession(
             source="replay",
             parent_id=source.session.ref.id,
-            upstream=f"{parts.scheme}://{parts.netloc}",
+            upstream=endpoint.origin,
             path=parts.path,
             query=redact_query(parts.query),
             model=model_from_query(parts.query) or source.session.model,
@@ -188,26 +207,40 @@ def _shown(url: str) -> str:
 
 
 async def _open(
-    url: str, shown: str, headers: list[tuple[str, str]], subprotocols: list[str]
+    url: str,
+    endpoint: Endpoint,
+    shown: str,
+    headers: list[tuple[str, str]],
+    subprotocols: list[str],
 ) -> ClientConnection:
-    host = urlsplit(url).hostname or ""
     try:
-        return await connect(
+        return await dial(
             url,
+            endpoint,
             additional_headers=headers,
-            subprotocols=subprotocols or None,  # type: ignore[arg-type]
+            subprotocols=subprotocols or None,
             compression=None,
             max_size=DEFAULT_MAX_FRAME,
             open_timeout=OPEN_TIMEOUT_S,
-            proxy=None if is_loopback_host(host) else True,
         )
     except InvalidStatus as exc:
         response = exc.response
+        if response.status_code in REDIRECT_STATUSES:
+            where = response.headers.get("Location", "elsewhere")
+            raise RtrecError(
+                f"{shown} redirected with HTTP {response.status_code} to {where}; rtrec does "
+                "not follow redirects: give that URL to --to if it is meant"
+            ) from exc
         body = (response.body or b"").decode("utf-8", "replace").strip().replace("\n", " ")
         detail = f": {body[:200]}" if body else ""
+        hint = ""
+        if response.status_code == 401 and not openai_key_goes_to(url):
+            hint = " (OPENAI_API_KEY goes only to api.openai.com and loopback; use --header)"
         raise RtrecError(
-            f"{shown} refused the connection with HTTP {response.status_code}{detail}"
+            f"{shown} refused the connection with HTTP {response.status_code}{detail}{hint}"
         ) from exc
+    except DialRefused as exc:
+        raise RtrecError(f"{exc}") from exc
     except UNREACHABLE as exc:
         reason = unreachable_reason(exc)
         raise RtrecError(f"cannot reach {shown}: {reason}") from exc

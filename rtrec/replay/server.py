@@ -5,6 +5,10 @@ Any path and query are accepted (`/v1/realtime?model=…`, Azure's
 when the client offers it, so a client configured for the real API only needs its
 base URL changed.  Each client gets its own replay, from the start.
 
+The door is the same as the relay's (rtrec.access, rtrec.listener): loopback by
+default, a token (or an explicit opt-out) on any other address, `GET /healthz`,
+one rate-limited line per bad handshake, and TLS with `tls`.
+
 Without `loop`, the server serves the clients that connect while a replay is
 running and finishes when the last of them is done (`finished` is set); later
 clients are refused with HTTP 503.  With `loop`, it serves every client that
@@ -14,15 +18,19 @@ connects until it is stopped.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from rtrec.access import TOKEN_HEADER, TOKEN_QUERY, AccessPolicy
 from rtrec.errors import ConfigError
+from rtrec.listener import client_url, health_response, serve_options
+from rtrec.notices import RateLimitedNotes
 from rtrec.replay.cues import close_reason
 from rtrec.replay.session import ClientReplay, ClientReport, ReplayOptions
 from rtrec.replay.source import ReplaySource
@@ -43,6 +51,8 @@ class ReplayServer:
         port: int = 0,
         loop: bool = False,
         log: Callable[[str], None] | None = None,
+        access: AccessPolicy | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.source = source
         self.options = options or ReplayOptions()
@@ -53,6 +63,9 @@ class ReplayServer:
         self.reports: deque[ClientReport] = deque(maxlen=MAX_REPORTS)
         self.finished = asyncio.Event()
         self._log = log or (lambda line: None)
+        self.access = access or AccessPolicy()
+        self.tls = tls
+        self._refusals = RateLimitedNotes(self._log)
         self._active = 0
         self._server: Server | None = None
 
@@ -67,6 +80,8 @@ class ReplayServer:
                 select_subprotocol=_select_subprotocol,
                 compression=None,  # deflating audio costs CPU and is not what we replay
                 max_size=DEFAULT_MAX_FRAME,
+                ssl=self.tls,
+                **serve_options(self._refusals),
             )
         except OSError as exc:
             where = f"{self.host}:{self.requested_port}"
@@ -80,9 +95,11 @@ class ReplayServer:
 
     @property
     def url(self) -> str:
-        """ws://HOST:PORT/v1 — what the openai SDK takes as websocket_base_url."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}/v1"
+        """ws://HOST:PORT/v1 — what the openai SDK takes as websocket_base_url.
+
+        wss:// with TLS; a wildcard address (0.0.0.0, ::) is shown as loopback.
+        """
+        return client_url("wss" if self.tls is not None else "ws", self.host, self.port, "/v1")
 
     async def stop(self) -> None:
         """Stop listening and close every client (1001)."""
@@ -108,6 +125,18 @@ class ReplayServer:
         await self.stop()
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        health = health_response(connection, request)
+        if health is not None:
+            return health
+        query = request.path.partition("?")[2]
+        if not self.access.allows(request.headers.get(TOKEN_HEADER), query):
+            host, port = connection.remote_address[:2]
+            self._refusals.note(f"refused a client from {host}:{port}: missing or wrong token")
+            return connection.respond(
+                401,
+                f"rtrec replay: this server needs its token ({TOKEN_HEADER} header "
+                f"or {TOKEN_QUERY} query parameter)\n",
+            )
         if not self.loop and self.finished.is_set():
             return connection.respond(
                 503, "rtrec replay: this replay has finished (use --loop to serve every client)\n"
@@ -133,6 +162,6 @@ class ReplayServer:
 
 
 def _select_subprotocol(
-    connection: ServerConnection, offered: list[Subprotocol]
+    connection: ServerConnection, offered: Sequence[Subprotocol]
 ) -> Subprotocol | None:
     return Subprotocol("realtime") if "realtime" in offered else None

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
+from rtrec.dial import Endpoint, dial
 from rtrec.sim.audio import silence, speech_like
 
 RATE = 24000
@@ -84,7 +85,10 @@ class ScriptedClient:
 async def run_script(url: str, say: Callable[[str], None]) -> None:
     # The key is fake: it is here to show that rtrec never writes it down.
     headers = {"Authorization": "Bearer sk-demo-0000000000000000000000000000"}
-    async with connect(url, additional_headers=headers, max_size=None) as ws:
+    # Through rtrec's one way out: this URL's host and port only, no redirects followed.
+    async with await dial(
+        url, Endpoint.from_url(url), additional_headers=headers, max_size=None
+    ) as ws:
         client = ScriptedClient(ws, say)
         await client.until("session.created")
         await client.send(
