@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -313,6 +313,18 @@ class Adapter:
     def direction_of_object(self, obj: Json) -> str | None:
         """The side that sends this event object, if it is one of this family's."""
         return None
+
+    def kind_of_untyped(self, frame: str | bytes) -> str | None:
+        """The row type of a frame whose row has none (rows written before the protocol's
+        adapter existed: older rtrecs typed every frame by Realtime's `type` field)."""
+        return None
+
+    @property
+    def types_untyped(self) -> Callable[[str | bytes], str | None] | None:
+        """`kind_of_untyped` if this adapter types untyped rows; None: they stay untyped."""
+        if type(self).kind_of_untyped is Adapter.kind_of_untyped:
+            return None
+        return self.kind_of_untyped
 
     def media(self) -> MediaFold:
         raise NotImplementedError
