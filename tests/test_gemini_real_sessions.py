@@ -8,6 +8,7 @@ URL-safe base64 in the audio sent.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 from pathlib import Path
@@ -141,3 +142,39 @@ def test_spoken_turn_is_measured_from_the_transcript_end(tmp_path: Path):
     ).fetchone()
     assert audio_in == pytest.approx(5488.0)
     assert input_format == "pcm16@16000"
+
+
+@pytest.mark.parametrize("name", SESSIONS)
+def test_binary_server_frames_read_the_same(tmp_path: Path, name: str):
+    """The real server sends its JSON messages as binary frames: typed, compacted and
+    projected as text ones are, and given back as the same bytes."""
+    lines = []
+    for line in (GEMINI / f"{name}.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        frame = json.dumps(entry["event"])
+        if entry["dir"] == "server":
+            entry = {
+                "t": entry["t"],
+                "dir": "server",
+                "frame_b64": base64.b64encode(frame.encode()).decode(),
+            }
+        else:
+            entry = {"t": entry["t"], "dir": "client", "frame": frame}
+        lines.append(json.dumps(entry))
+    source = tmp_path / "binary.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    conn = open_db(str(tmp_path / "rtrec.db"))
+    with source.open("rb") as handle:
+        session = import_jsonl(conn, handle, source_name="binary.jsonl")
+    assert session.db_id is not None
+    expected = json.loads((GEMINI / f"{name}.expect.json").read_text())
+    assert _comparable(_items(conn, session.db_id)) == _comparable(expected)
+    untyped = conn.execute(
+        "SELECT count(*) FROM event WHERE session_id = ? AND type IS NULL", (session.db_id,)
+    ).fetchone()
+    assert untyped == (0,)
+    out = run_cli("export", "last", db_path=str(tmp_path / "rtrec.db"))
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(line) for line in out.stdout.decode().splitlines()] == [
+        json.loads(line) for line in lines
+    ]

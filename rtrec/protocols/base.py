@@ -282,6 +282,9 @@ class Adapter:
     # Whether the media fold reads the frame text of compacted audio rows too (their
     # audio is never loaded for it); Realtime's knows each chunk's format without it.
     audio_frames: bool = False
+    # Whether binary frames may hold this family's JSON messages (Gemini's server sends
+    # them so): such frames are typed and compacted like text frames, and stay binary.
+    json_in_binary: bool = False
 
     @property
     def media_types(self) -> frozenset[str]:
@@ -334,7 +337,8 @@ class Adapter:
         raise NotImplementedError
 
     def describe(self, event_type: str | None, frame: str) -> Description:
-        """How the terminal replay shows one text frame (of this row type)."""
+        """How the terminal replay shows one text frame (of this row type), or the text of
+        a binary frame the adapter typed (see `json_in_binary`)."""
         raise NotImplementedError
 
     def scrub(self, frame: str) -> str | None:

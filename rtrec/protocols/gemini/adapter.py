@@ -68,6 +68,7 @@ class GeminiAdapter(Adapter):
     known_types = frozenset(KINDS)
     audio_description = "no realtimeInput audio and no serverContent inlineData audio"
     audio_frames = True  # each chunk names its format in the text around it
+    json_in_binary = True  # the server sends its JSON messages as binary frames
 
     def claims_path(self, path: str) -> bool:
         return "BidiGenerateContent" in path.partition("?")[0]

@@ -90,7 +90,9 @@ def on_realtime_input(p: Projector, row: EventRow, _: Any) -> None:
                 p.session.config = {**p.session.config, "input_format": fmt}
             break
     frame = row.frame
-    if not isinstance(frame, str) or not any(marker in frame for marker in _NOT_ONLY_AUDIO):
+    if isinstance(frame, bytes):
+        frame = frame.decode("utf-8", "replace")
+    if frame is None or not any(marker in frame for marker in _NOT_ONLY_AUDIO):
         return
     message = decode_message(frame)
     if not isinstance(message, RealtimeInputMessage):
