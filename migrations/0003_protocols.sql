@@ -119,7 +119,9 @@ SELECT e.session_id,
        CASE
            WHEN e.audio IS NOT NULL
                THEN substr(e.frame, 1, e.audio_at - 1) || length(e.audio) || substr(e.frame, e.audio_at + 2)
-           WHEN e.flags & 5 THEN NULL
+           WHEN e.flags & 4 OR (e.flags & 1 AND e.type IS NULL) THEN NULL
+           -- JSON in a binary frame (Gemini's server): its text
+           WHEN e.flags & 1 THEN CAST(e.frame AS TEXT)
            -- audio frames kept whole (the writer could not prove a compact copy exact)
            WHEN e.type IN ('input_audio_buffer.append', 'session.input_audio.append')
                 AND json_valid(e.frame)
