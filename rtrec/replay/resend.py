@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -53,6 +53,7 @@ OPEN_TIMEOUT_S = 10.0
 # Request headers worth carrying over from the original handshake: they change
 # what the server speaks (OpenAI-Beta selects the beta protocol).
 CARRIED_HEADERS = ("openai-beta",)
+GEMINI_KEY_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,25 @@ def handshake_headers(
         value = recorded.request_headers.get(name)
         if name not in names and value and value != REDACTED:
             headers.append((name, value))
-    key = env.get("OPENAI_API_KEY", "").strip()
+    # A Gemini session authenticates by its query instead (with_gemini_key): an OpenAI
+    # key is never sent to it.
+    key = env.get("OPENAI_API_KEY", "").strip() if recorded.protocol != "gemini" else ""
     if key and not names & {"authorization", "api-key"}:
         headers.append(("Authorization", f"Bearer {key}"))
     return headers
+
+
+def with_gemini_key(url: str, recorded: RecordedSession, env: Mapping[str, str]) -> str:
+    """A Gemini session's URL with `key=` from GOOGLE_API_KEY or GEMINI_API_KEY (as
+    google-genai reads them), unless the URL already carries credentials."""
+    if recorded.protocol != "gemini":
+        return url
+    base, _, query = url.partition("?")
+    given = {piece.partition("=")[0].lower() for piece in query.split("&") if piece}
+    key = next((env[n].strip() for n in GEMINI_KEY_ENV if env.get(n, "").strip()), None)
+    if key is None or given & {"key", "access_token"}:
+        return url
+    return f"{base}?{query + '&' if query else ''}key={quote(key, safe='')}"
 
 
 def offered_subprotocols(recorded: RecordedSession) -> list[str]:

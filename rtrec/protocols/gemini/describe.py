@@ -9,6 +9,7 @@ from rtrec.protocols.gemini.messages import decode_message
 from rtrec.protocols.gemini.session import instructions_text
 
 _NO_KEY = (None, None)
+DETAIL_CHARS = 120  # a message says more than an OpenAI event: its turns, its calls
 
 
 def describe(event_type: str | None, frame: str) -> Description:
@@ -33,17 +34,17 @@ def describe(event_type: str | None, frame: str) -> Description:
             calls = [
                 f"{c.name}({_args(c.args)}) {c.id or ''}".rstrip() for c in call.function_calls
             ]
-            return Line(name, shorten("; ".join(calls)))
+            return Line(name, shorten("; ".join(calls), DETAIL_CHARS))
         case m.ToolResponseMessage(tool_response=answer):
             answers = [f"{a.id or a.name} → {_args(a.response)}" for a in answer.function_responses]
-            return Line(name, shorten("; ".join(answers)))
+            return Line(name, shorten("; ".join(answers), DETAIL_CHARS))
         case m.ToolCallCancellationMessage(tool_call_cancellation=cancelled):
             return Line(name, " ".join(cancelled.ids))
         case m.GoAwayMessage(go_away=away):
             return Line(name, f"time left {away.time_left or '?'}", error=True)
         case m.ErrorMessage(error=error):
             detail = " ".join(str(x) for x in (error.status, error.code, error.message) if x)
-            return Line(name, shorten(detail, 120), error=True)
+            return Line(name, shorten(detail, DETAIL_CHARS), error=True)
     return Line(name, _tokens(getattr(message, "usage_metadata", None)))
 
 
@@ -89,7 +90,7 @@ def _realtime_input(name: str, given: m.RealtimeInput) -> Description:
     if given.audio is not None or given.media_chunks:
         return Audio("user audio", None, "chunk")
     if given.text:
-        return Line(name, f'text "{shorten(given.text)}"')
+        return Line(name, f'text "{shorten(given.text, DETAIL_CHARS)}"')
     marks = [
         flag
         for flag, on in (
@@ -122,7 +123,7 @@ def _setup(setup: m.Setup) -> str:
     instructions = instructions_text(setup.system_instruction)
     if instructions:
         parts.append(f'"{instructions}"')
-    return shorten(", ".join(parts), 120)
+    return shorten(", ".join(parts), DETAIL_CHARS)
 
 
 def _client_content(content: m.ClientContent) -> str:
@@ -132,7 +133,7 @@ def _client_content(content: m.ClientContent) -> str:
         turns.append(f'{turn.role or "user"} "{text}"')
     if content.turn_complete:
         turns.append("turnComplete")
-    return shorten(", ".join(turns))
+    return shorten(", ".join(turns), DETAIL_CHARS)
 
 
 def _args(value: object) -> str:
