@@ -134,12 +134,18 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.close()
 
 
-def sdk_client(front: TlsFront) -> genai.Client:
-    """The google-genai client, pointed at the relay behind the TLS front."""
+def sdk_client(front: TlsFront, api_version: str | None = None) -> genai.Client:
+    """The google-genai client, pointed at the relay behind the TLS front.
+
+    google-genai 3.x speaks `v1` (…generativelanguage.v1.GenerativeService…) unless
+    told otherwise; some servers (aimock) know `v1beta` only.
+    """
     return genai.Client(
         api_key=SDK_KEY,
         http_options=types.HttpOptions(
-            base_url=front.base_url, async_client_args={"ssl": front.client_context()}
+            base_url=front.base_url,
+            api_version=api_version,
+            async_client_args={"ssl": front.client_context()},
         ),
     )
 
