@@ -22,6 +22,7 @@ from rtrec.sim.audio import silence, speech_like
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
 MODEL = "models/gemini-live-2.5-flash-preview"
 RATE = 16000
+OUTPUT_RATE = 24000
 CHUNK_MS = 100
 # The key is fake: it is here to show that rtrec never writes it down.
 DEMO_KEY = "AIzaSyDEMO-0000000000000000000000000000"
@@ -84,12 +85,21 @@ class GeminiClient:
             await self.send({"realtime_input": {"audio": audio}})
 
     async def turn(self) -> dict[str, Any]:
-        """Read until the model's turn ends (turnComplete) or it calls a tool; narrate it."""
+        """Read until the model's turn ends (turnComplete) or it calls a tool; narrate it.
+
+        The answer's audio arrives faster than it plays: like a client playing it, the
+        user waits until it has been heard before speaking again.
+        """
         heard: list[str] = []
         said: list[str] = []
+        playing_until = time.monotonic()
         while True:
             message = await self.recv()
             content = message.get("serverContent") or {}
+            for part in (content.get("modelTurn") or {}).get("parts", []):
+                if "inlineData" in part:
+                    seconds = len(base64.b64decode(part["inlineData"]["data"])) / 2 / OUTPUT_RATE
+                    playing_until = max(playing_until, time.monotonic()) + seconds
             if "inputTranscription" in content:
                 heard.append(content["inputTranscription"].get("text", ""))
             if "outputTranscription" in content:
@@ -102,6 +112,7 @@ class GeminiClient:
             if content.get("turnComplete"):
                 if said:
                     self.say(f"assistant says: {''.join(said)}")
+                await asyncio.sleep(max(0.0, playing_until - time.monotonic()))
                 return message
 
 
