@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from rtrec.projector import EventRow
+from rtrec.store import projection
 from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl
-from rtrec.store.projection import reproject
+from rtrec.store.projection import SELECT_EVENTS_WITH_AUDIO_FRAMES, reproject
 from tests.conftest import REAL_SESSIONS, run_cli
 
 GEMINI = REAL_SESSIONS / "gemini"
@@ -178,3 +180,27 @@ def test_binary_server_frames_read_the_same(tmp_path: Path, name: str):
     assert [json.loads(line) for line in out.stdout.decode().splitlines()] == [
         json.loads(line) for line in lines
     ]
+
+
+@pytest.mark.parametrize("name", SESSIONS)
+def test_a_projection_stopped_anywhere_carries_on_to_the_same_state(
+    tmp_path: Path, name: str
+) -> None:
+    """The Gemini work state (model turns, the open spoken message…) survives a restart."""
+    conn, session_id = _import(tmp_path, name)
+    expected = _items(conn, session_id)
+    turns = conn.execute("SELECT * FROM turns WHERE session_id = ?", (session_id,)).fetchall()
+    rows = [
+        EventRow(*row)
+        for row in conn.execute(SELECT_EVENTS_WITH_AUDIO_FRAMES, (session_id, -1, 10**6))
+    ]
+    for cut in range(1, len(rows), max(1, len(rows) // 7)):
+        tracked = projection.fresh(conn, session_id, replace=True)
+        tracked.projector.apply_all(rows[:cut])
+        projection.write(conn, tracked)
+        resumed = projection.load(conn, session_id)
+        resumed.projector.apply_all(rows[cut:])
+        projection.write(conn, resumed)
+        assert _items(conn, session_id) == expected, cut
+        again = conn.execute("SELECT * FROM turns WHERE session_id = ?", (session_id,))
+        assert again.fetchall() == turns, cut
