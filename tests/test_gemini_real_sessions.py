@@ -204,3 +204,18 @@ def test_a_projection_stopped_anywhere_carries_on_to_the_same_state(
         assert _items(conn, session_id) == expected, cut
         again = conn.execute("SELECT * FROM turns WHERE session_id = ?", (session_id,))
         assert again.fetchall() == turns, cut
+
+
+def test_a_session_of_binary_frames_only_is_recognised(tmp_path: Path) -> None:
+    """Some clients send their JSON in binary frames too: the first object still decides."""
+    name = "test_google_ws__test_text_in_audio_out_turn"
+    lines = []
+    for line in (GEMINI / f"{name}.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        frame = base64.b64encode(json.dumps(entry["event"]).encode()).decode()
+        lines.append(json.dumps({"t": entry["t"], "dir": entry["dir"], "frame_b64": frame}))
+    conn = open_db(str(tmp_path / "rtrec.db"))
+    session = import_jsonl(conn, lines, source_name="binary.jsonl")
+    assert session.db_id is not None
+    expected = json.loads((GEMINI / f"{name}.expect.json").read_text())
+    assert _comparable(_items(conn, session.db_id)) == _comparable(expected)
