@@ -119,7 +119,9 @@ SELECT e.session_id,
        CASE
            WHEN e.audio IS NOT NULL
                THEN substr(e.frame, 1, e.audio_at - 1) || length(e.audio) || substr(e.frame, e.audio_at + 2)
-           WHEN e.flags & 5 THEN NULL
+           WHEN e.flags & 4 OR (e.flags & 1 AND e.type IS NULL) THEN NULL
+           -- JSON in a binary frame (Gemini's server): its text
+           WHEN e.flags & 1 THEN CAST(e.frame AS TEXT)
            -- audio frames kept whole (the writer could not prove a compact copy exact)
            WHEN e.type IN ('input_audio_buffer.append', 'session.input_audio.append')
                 AND json_valid(e.frame)
@@ -137,3 +139,32 @@ SELECT e.session_id,
        e.flags & 1 = 1 AS binary,
        e.flags & 2 = 2 AS redacted
 FROM event e;
+
+-- A function call answered in place (Gemini's toolResponse names the call by its id;
+-- there is no output item) keeps its output on the call's own item, and the time of
+-- the answer in client_ns.
+DROP VIEW tool_calls;
+
+CREATE VIEW tool_calls AS
+SELECT c.session_id,
+       c.type AS kind,
+       c.call_id,
+       c.name,
+       c.arguments,
+       c.item_id,
+       c.response_id,
+       c.done_ns / 1e6 AS called_ms,
+       o.item_id AS output_item_id,
+       coalesce(o.output, CASE WHEN c.type = 'mcp_call' OR o.item_id IS NULL THEN c.output END)
+           AS output,
+       coalesce(o.client_ns, o.added_ns,
+                CASE WHEN o.item_id IS NULL AND c.output IS NOT NULL THEN c.client_ns END) / 1e6
+           AS answered_ms,
+       (coalesce(o.client_ns, o.added_ns,
+                 CASE WHEN o.item_id IS NULL AND c.output IS NOT NULL THEN c.client_ns END)
+        - c.done_ns) / 1e6 AS answer_ms
+FROM projected_item c
+LEFT JOIN projected_item o
+       ON o.session_id = c.session_id AND o.type = 'function_call_output'
+      AND o.call_id = c.call_id AND o.in_conversation AND c.type = 'function_call'
+WHERE c.type IN ('function_call', 'mcp_call') AND c.in_conversation;

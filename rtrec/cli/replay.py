@@ -18,7 +18,7 @@ from rtrec.cli.options import db_option, session_argument, tls_options
 from rtrec.errors import ConfigError, RtrecError
 from rtrec.listener import wildcard_note
 from rtrec.replay.player import JsonlSink, TerminalSink, play
-from rtrec.replay.resend import handshake_headers, resend, target_url
+from rtrec.replay.resend import handshake_headers, resend, target_url, with_gemini_key
 from rtrec.replay.selection import Bound, Selection, SelectionError, TypeFilter
 from rtrec.replay.server import ReplayServer
 from rtrec.replay.session import PACES, ReplayOptions
@@ -111,7 +111,9 @@ def _target(jsonl: bool, serve: str | None, to_url: str | None) -> Target:
     help="Shorten every gap between events longer than SECONDS to SECONDS (before --speed).",
 )
 @click.option("--jsonl", is_flag=True, help="Print the exact frames as `rtrec export` lines.")
-@click.option("--serve", metavar="HOST:PORT", help="Act as a Realtime server for clients.")
+@click.option(
+    "--serve", metavar="HOST:PORT", help="Act as the session's kind of server for clients."
+)
 @click.option(
     "--pace",
     metavar="clock|client",
@@ -125,7 +127,8 @@ def _target(jsonl: bool, serve: str | None, to_url: str | None) -> Target:
     "headers",
     multiple=True,
     metavar="'NAME: VALUE'",
-    help="--to: a handshake header (repeatable); default auth from OPENAI_API_KEY.",
+    help="--to: a handshake header (repeatable); default auth from OPENAI_API_KEY "
+    "(Gemini: ?key= from GOOGLE_API_KEY or GEMINI_API_KEY).",
 )
 @click.option("--from", "start", metavar="T|#SEQ", help="Start at seconds T or sequence #SEQ.")
 @click.option("--until", "end", metavar="T|#SEQ", help="End at seconds T or sequence #SEQ.")
@@ -294,7 +297,14 @@ async def _serve(
     how = f"pace {options.pace}, speed {options.speed:g}x" + (", strict" if options.strict else "")
     ending = "every client, until Ctrl-C" if loop else "until the clients are done"
     click.echo(f"rtrec replay: serving {source.session.label} at {server.url} ({how}); {ending}")
-    click.echo(f'  openai SDK: AsyncOpenAI(websocket_base_url="{server.url}")')
+    if source.session.protocol == "gemini":
+        origin = server.url.removesuffix("/v1").replace("ws://", "https://", 1)
+        click.echo(
+            f'  google-genai: http_options={{"base_url": "{origin}"}} '
+            "(the SDK connects with TLS: put TLS in front)"
+        )
+    else:
+        click.echo(f'  openai SDK: AsyncOpenAI(websocket_base_url="{server.url}")')
     note = wildcard_note(address[0], server.port)
     if note is not None:
         click.echo(f"  {note}")
@@ -312,7 +322,7 @@ async def _serve(
 def _resend(
     source: ReplaySource, options: ReplayOptions, url: str, header_args: tuple[str, ...]
 ) -> None:
-    target = target_url(url, source.session)
+    target = with_gemini_key(target_url(url, source.session), source.session, os.environ)
     headers = handshake_headers(header_args, source.session, os.environ, target)
     if source.is_empty:
         raise RtrecError(f"nothing to replay: {source.session.label} has no events in that range")

@@ -123,7 +123,10 @@ def item_lines(item: Row, calls: dict[str, Row]) -> list[str]:
         return _block(head, text)
     if kind == "function_call":
         call = f"{item.get('name') or '?'}({item.get('arguments') or ''})"
-        return [f"{stamp} {deleted}assistant → {call}  {item.get('call_id') or ''}".rstrip()]
+        lines = [f"{stamp} {deleted}assistant → {call}  {item.get('call_id') or ''}".rstrip()]
+        if item.get("output") is not None:  # answered in place (Gemini's toolResponse)
+            lines += _block(f"{INDENT}  result", item["output"])
+        return lines
     if kind == "function_call_output":
         call = calls.get(item.get("call_id") or "")
         when = ""

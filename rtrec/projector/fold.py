@@ -69,9 +69,12 @@ class Projector:
         turns: dict[str, TurnState] | None = None,
     ) -> None:
         from rtrec.protocols import adapter_named
+        from rtrec.protocols.work import new_work
 
         self.session = session
         self.adapter: Adapter = adapter_named(session.protocol)
+        if session.work.__struct_config__.tag != self.adapter.name:
+            session.work = new_work(self.adapter.name)  # a fresh session of this protocol
         self.items = items if items is not None else {}
         self.responses = responses if responses is not None else {}
         self.turns = turns if turns is not None else {}
@@ -84,12 +87,15 @@ class Projector:
         self._handlers = self.adapter.handlers
         self._media_types = self.adapter.media_types
         self._known_types = self.adapter.known_types
+        self._untyped = self.adapter.types_untyped
         # The media facts of the row being applied (audio chunks, their formats).
         self.facts: list[MediaFact] = []
 
     # -- folding ----------------------------------------------------------------------
 
     def apply(self, row: EventRow) -> None:
+        if row.type is None and self._untyped is not None and row.frame is not None:
+            row = row._replace(type=self._untyped(row.frame))
         session = self.session
         session.last_seq = row.seq
         session.events += 1

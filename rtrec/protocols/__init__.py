@@ -63,13 +63,12 @@ def protocol_of_path(path: str | None) -> str | None:
 def protocol_of_frames(frames: Iterable[tuple[str, str | bytes]]) -> str:
     """The protocol of a session from its first (direction, frame)s: the first JSON object.
 
-    A first object no adapter claims is Realtime's (its events are the default).
+    A first object no adapter claims is Realtime's (its events are the default).  A
+    binary frame counts when it holds a JSON object (Gemini's server sends them so).
     """
     from rtrec.protocols.base import parse_object
 
     for direction, frame in frames:
-        if isinstance(frame, bytes):
-            continue
         obj = parse_object(frame)
         if obj is None:
             continue

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -275,6 +275,9 @@ class Adapter:
     # Whether the media fold reads the frame text of compacted audio rows too (their
     # audio is never loaded for it); Realtime's knows each chunk's format without it.
     audio_frames: bool = False
+    # Whether binary frames may hold this family's JSON messages (Gemini's server sends
+    # them so): such frames are typed and compacted like text frames, and stay binary.
+    json_in_binary: bool = False
 
     @cached_property
     def media_types(self) -> frozenset[str]:
@@ -307,6 +310,18 @@ class Adapter:
         """The side that sends this event object, if it is one of this family's."""
         return None
 
+    def kind_of_untyped(self, frame: str | bytes) -> str | None:
+        """The row type of a frame whose row has none (rows written before the protocol's
+        adapter existed: older rtrecs typed every frame by Realtime's `type` field)."""
+        return None
+
+    @property
+    def types_untyped(self) -> Callable[[str | bytes], str | None] | None:
+        """`kind_of_untyped` if this adapter types untyped rows; None: they stay untyped."""
+        if type(self).kind_of_untyped is Adapter.kind_of_untyped:
+            return None
+        return self.kind_of_untyped
+
     def media(self) -> MediaFold:
         raise NotImplementedError
 
@@ -315,7 +330,8 @@ class Adapter:
         raise NotImplementedError
 
     def describe(self, event_type: str | None, frame: str) -> Description:
-        """How the terminal replay shows one text frame (of this row type)."""
+        """How the terminal replay shows one text frame (of this row type), or the text of
+        a binary frame the adapter typed (see `json_in_binary`)."""
         raise NotImplementedError
 
     def scrub(self, frame: str) -> str | None:

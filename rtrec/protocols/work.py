@@ -7,9 +7,20 @@ session's length.  Pure.
 
 from __future__ import annotations
 
+from rtrec.protocols.gemini.work import GeminiWork
 from rtrec.protocols.realtime.work import RealtimeWork
 
 # One member per protocol: an adapter adds its own work state here.
-Work = RealtimeWork
+Work = RealtimeWork | GeminiWork
+WORK_TYPES: dict[str, type[Work]] = {
+    "realtime": RealtimeWork,
+    "gemini": GeminiWork,
+}
 
-__all__ = ["RealtimeWork", "Work"]
+
+def new_work(protocol: str) -> Work:
+    """Fresh bookkeeping for a session of this protocol (Realtime's for unknown names)."""
+    return WORK_TYPES.get(protocol, RealtimeWork)()
+
+
+__all__ = ["WORK_TYPES", "GeminiWork", "RealtimeWork", "Work", "new_work"]

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -58,6 +58,9 @@ CARRIED_HEADERS = ("openai-beta",)
 # this machine (the simulator, a local compatible server).  Anywhere else (Azure, xAI,
 # a third party) the key would be a gift: it takes an explicit --header.
 OPENAI_KEY_HOSTS = frozenset({"api.openai.com"})
+# And the Gemini key (as google-genai reads it) only to Google's Live endpoint, or here.
+GEMINI_KEY_HOSTS = frozenset({"generativelanguage.googleapis.com"})
+GEMINI_KEY_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY")
 
 
 @dataclass(frozen=True)
@@ -120,18 +123,34 @@ def handshake_headers(
         value = recorded.request_headers.get(name)
         if name not in names and value and value != REDACTED:
             headers.append((name, value))
-    key = env.get("OPENAI_API_KEY", "").strip()
-    if key and not names & {"authorization", "api-key"} and openai_key_goes_to(url):
+    # A Gemini session authenticates by its query instead (with_gemini_key): an OpenAI
+    # key is never sent to it.
+    key = env.get("OPENAI_API_KEY", "").strip() if recorded.protocol != "gemini" else ""
+    if key and not names & {"authorization", "api-key"} and key_goes_to(url, OPENAI_KEY_HOSTS):
         headers.append(("Authorization", f"Bearer {key}"))
     return headers
 
 
-def openai_key_goes_to(url: str) -> bool:
+def key_goes_to(url: str, hosts: frozenset[str]) -> bool:
+    """Whether a key from the environment may go to this URL: its own hosts, or loopback."""
     try:
         endpoint = Endpoint.from_url(url)
     except ValueError:
         return False
-    return endpoint.host in OPENAI_KEY_HOSTS or endpoint.is_loopback
+    return endpoint.host in hosts or endpoint.is_loopback
+
+
+def with_gemini_key(url: str, recorded: RecordedSession, env: Mapping[str, str]) -> str:
+    """A Gemini session's URL with `key=` from GOOGLE_API_KEY or GEMINI_API_KEY (as
+    google-genai reads them), unless the URL already carries credentials."""
+    if recorded.protocol != "gemini":
+        return url
+    base, _, query = url.partition("?")
+    given = {piece.partition("=")[0].lower() for piece in query.split("&") if piece}
+    key = next((env[n].strip() for n in GEMINI_KEY_ENV if env.get(n, "").strip()), None)
+    if key is None or given & {"key", "access_token"} or not key_goes_to(url, GEMINI_KEY_HOSTS):
+        return url
+    return f"{base}?{query + '&' if query else ''}key={quote(key, safe='')}"
 
 
 def offered_subprotocols(recorded: RecordedSession) -> list[str]:
@@ -234,7 +253,7 @@ async def _open(
         body = (response.body or b"").decode("utf-8", "replace").strip().replace("\n", " ")
         detail = f": {body[:200]}" if body else ""
         hint = ""
-        if response.status_code == 401 and not openai_key_goes_to(url):
+        if response.status_code == 401 and not key_goes_to(url, OPENAI_KEY_HOSTS):
             hint = " (OPENAI_API_KEY goes only to api.openai.com and loopback; use --header)"
         raise RtrecError(
             f"{shown} refused the connection with HTTP {response.status_code}{detail}{hint}"

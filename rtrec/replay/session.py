@@ -158,12 +158,16 @@ class ClientReplay:
             async for message in self.ws:
                 arrived_ns = now_ns()
                 binary = isinstance(message, bytes)
-                envelope = None if binary else self._adapter.envelope(message)
+                text = message if isinstance(message, str) else None
+                if isinstance(message, bytes) and self._adapter.json_in_binary:
+                    text = message.decode("utf-8", "replace")  # Gemini's JSON in binary
+                envelope = self._adapter.envelope(text) if text is not None else None
                 event_type = envelope.type if envelope is not None else None
                 if not accepts(event_type):
                     continue
                 if expected_types is not None:
-                    failure = self._check(expected_types, describe_type(event_type, binary))
+                    received = describe_type(event_type, binary and event_type is None)
+                    failure = self._check(expected_types, received)
                     if failure is not None:
                         code, reason = failure
                         self.report.strict_failure = reason

@@ -9,6 +9,7 @@ read-only connection and walks the session at its own pace.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -100,6 +101,7 @@ class ReplaySource:
     def frames(self, conn: sqlite3.Connection) -> Iterator[RecordedFrame]:
         """The selected frames, in recorded order."""
         accepts = self.selection.types.accepts
+        untyped = self.session.adapter.types_untyped
         for frame in iter_frames(
             conn,
             self.session.ref.id,
@@ -107,6 +109,7 @@ class ReplaySource:
             until_seq=self.last_seq,
             direction=self.selection.only,
         ):
+            frame = _typed(frame, untyped)
             if accepts(frame.type):
                 yield frame
 
@@ -124,6 +127,7 @@ class ReplaySource:
         ).fetchone()
         last = min(self.last_seq, -1 if max_seq is None else max_seq)
         accepts = self.selection.types.accepts
+        untyped = self.session.adapter.types_untyped
         next_seq = self.first_seq
 
         def read() -> list[RecordedFrame] | None:
@@ -139,7 +143,8 @@ class ReplaySource:
                 direction=self.selection.only,
             )
             next_seq = until + 1
-            return [frame for frame in frames if accepts(frame.type)]
+            typed = (_typed(frame, untyped) for frame in frames)
+            return [frame for frame in typed if accepts(frame.type)]
 
         return read
 
@@ -182,6 +187,7 @@ class ReplaySource:
             adapter.media_types,
             audio=False,
             audio_frames=adapter.audio_frames,
+            untyped=adapter.types_untyped,
         )
         return MediaCursor(adapter, rows)
 
@@ -207,6 +213,15 @@ class MediaCursor:
             facts = self._fold.feed(row, decode=False)
             if row.seq == frame.seq:
                 return facts
+
+
+def _typed(
+    frame: RecordedFrame, untyped: Callable[[str | bytes], str | None] | None
+) -> RecordedFrame:
+    """The frame with the type its protocol reads in it, if its row had none."""
+    if frame.type is not None or untyped is None or isinstance(frame.frame, bytes):
+        return frame
+    return dataclasses.replace(frame, type=untyped(frame.frame))
 
 
 def _load_session(conn: sqlite3.Connection, ref: SessionRef) -> RecordedSession:

@@ -67,7 +67,7 @@ class FoldAsShown:
         self._fold: MediaFold = adapter.media()
 
     def __call__(self, frame: RecordedFrame) -> list[MediaFact]:
-        if frame.type not in self._types or isinstance(frame.frame, bytes):
+        if frame.type not in self._types:  # untyped binary frames among them
             return []
         row = MediaRow(frame.seq, frame.t_ns, frame.direction, frame.type, frame=frame.frame)
         return self._fold.feed(row, decode=False)
@@ -93,9 +93,12 @@ class TerminalView:
     def feed(self, frame: RecordedFrame) -> str:
         """The text to write for this frame (possibly empty, possibly without a newline)."""
         facts = self.media(frame)
-        if isinstance(frame.frame, bytes):
-            return self._line(frame, "binary frame", f"{len(frame.frame)} bytes")
-        shown = self.adapter.describe(frame.type, frame.frame)
+        text = frame.frame
+        if isinstance(text, bytes):
+            if frame.type is None:
+                return self._line(frame, "binary frame", f"{len(text)} bytes")
+            text = text.decode("utf-8", "replace")  # JSON the adapter typed (Gemini)
+        shown = self.adapter.describe(frame.type, text)
         if isinstance(shown, Audio):
             self._add_audio(frame, shown, facts)
             return ""

@@ -44,7 +44,15 @@ def encode_frame(
     `secrets` are values to scrub wherever they appear, `patterns` the user's --redact
     regular expressions; a frame they change is stored changed and flagged REDACTED.
     """
+    adapter = adapter or _default_adapter()
     if isinstance(frame, bytes):
+        if adapter.json_in_binary:
+            try:
+                typed = _encode_binary_json(frame, secrets, patterns, adapter)
+            except Exception:  # as for text frames: a frame must be kept, whatever it holds
+                typed = None
+            if typed is not None:
+                return typed
         return EncodedFrame(None, None, None, None, BINARY, frame)
     adapter = adapter or _default_adapter()
     try:
@@ -94,6 +102,32 @@ def _encode_text(
     )
 
 
+def _encode_binary_json(
+    frame: bytes,
+    secrets: Collection[str],
+    patterns: Collection[re.Pattern[str]],
+    adapter: Adapter,
+) -> EncodedFrame | None:
+    """A binary frame holding a UTF-8 JSON object, typed (and compacted) like a text frame.
+
+    Gemini Live's server sends its JSON messages as binary frames.  The row keeps the
+    BINARY flag, so the frame comes back as bytes: whole frames as the bytes (or their
+    scrubbed text, encoded), compacted ones as their text with the audio put back,
+    encoded.  None: keep it as an untyped binary frame.
+    """
+    try:
+        text = frame.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    enc = _encode_text(text, secrets, patterns, adapter)
+    if enc.flags & NOT_JSON or enc.type is None:
+        return None
+    enc.flags |= BINARY
+    if enc.audio is None:
+        enc.frame = frame if not enc.flags & REDACTED else str(enc.frame).encode()
+    return enc
+
+
 def scrubbed_text(
     frame: str,
     secrets: Collection[str] = (),
@@ -134,7 +168,8 @@ def decode_frame(
     b64 = binascii.b2a_base64(audio, newline=False)
     if flags & AUDIO_URLSAFE:
         b64 = b64.translate(_URLSAFE)
-    return frame[:audio_at] + b64.decode("ascii") + frame[audio_at:]
+    text = frame[:audio_at] + b64.decode("ascii") + frame[audio_at:]
+    return text.encode() if flags & BINARY else text
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")

@@ -8,7 +8,7 @@ that long would stop a concurrent recorder's WAL from being checkpointed.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from rtrec.errors import SessionNotFound
@@ -110,21 +110,24 @@ def iter_media_rows(
     *,
     audio: bool = True,
     audio_frames: bool = False,
+    untyped: Callable[[str | bytes], str | None] | None = None,
 ) -> Iterator[MediaRow]:
     """The session's rows of these types, in order.
 
     With `audio`, compacted rows carry their bytes, else only their length.  The frame
     text of a compacted row comes only with `audio_frames` (protocols whose media fold
-    reads the text around the audio).
+    reads the text around the audio).  With `untyped`, rows without a type (written
+    before their protocol's adapter existed) are typed by it from their frame.
     """
     ordered = sorted(types)
     audio_column = "audio" if audio else "NULL"
     frame_column = "frame" if audio_frames else "CASE WHEN audio IS NULL THEN frame END"
+    or_untyped = " OR type IS NULL" if untyped is not None else ""
     sql = (
         f"SELECT seq, t_ns, direction, type, item_id, response_id, {audio_column}, "
         f"length(audio), {frame_column}, flags "
         "FROM event WHERE session_id = ? AND seq > ? "
-        f"AND type IN ({', '.join('?' for _ in ordered)}) "
+        f"AND (type IN ({', '.join('?' for _ in ordered)}){or_untyped}) "
         f"ORDER BY seq LIMIT {MEDIA_PAGE_ROWS}"
     )
     last = -1
@@ -147,6 +150,10 @@ def iter_media_rows(
             ) in cursor:
                 count += 1
                 last = seq
+                if type_ is None and untyped is not None:
+                    type_ = untyped(frame) if frame is not None else None
+                    if type_ not in types:
+                        continue
                 yield MediaRow(
                     seq, t_ns, direction, type_, item_id, response_id, data, length, frame, flags
                 )

@@ -170,7 +170,7 @@ class LiveSession:
 
     def encode(self, seq: int, t_ns: int, direction: str, frame: str | bytes) -> Any:
         """The row columns of one of this session's frames; keeps the live counters."""
-        if self.protocol is None and isinstance(frame, str):
+        if self.protocol is None:
             self._recognise(direction, frame)
         adapter = self.adapter
         enc = encode_frame(frame, self.secrets, self.redact, adapter)
@@ -195,7 +195,7 @@ class LiveSession:
                         self.audio_out_ms += fact.duration_ms
         return enc
 
-    def _recognise(self, direction: str, frame: str) -> None:
+    def _recognise(self, direction: str, frame: str | bytes) -> None:
         """The first JSON object of a session whose path said nothing decides its protocol."""
         obj = parse_object(frame)
         if obj is not None:

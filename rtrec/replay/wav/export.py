@@ -145,7 +145,12 @@ def survey_audio(conn: sqlite3.Connection, session_id: int, adapter: Adapter) ->
     media = adapter.media()
     cuts = TruncationCuts()
     rows = iter_media_rows(
-        conn, session_id, adapter.media_types, audio=False, audio_frames=adapter.audio_frames
+        conn,
+        session_id,
+        adapter.media_types,
+        audio=False,
+        audio_frames=adapter.audio_frames,
+        untyped=adapter.types_untyped,
     )
     for row in rows:
         for fact in media.feed(row, decode=False):
@@ -166,7 +171,13 @@ def _operations(
     total: int,
     progress: Callable[[int, int], None],
 ) -> Iterator[Op]:
-    rows = iter_media_rows(conn, session_id, adapter.media_types, audio_frames=adapter.audio_frames)
+    rows = iter_media_rows(
+        conn,
+        session_id,
+        adapter.media_types,
+        audio_frames=adapter.audio_frames,
+        untyped=adapter.types_untyped,
+    )
     for count, row in enumerate(rows, 1):
         yield from fold.feed(row)
         if not count & 0xFF:

@@ -1,0 +1,1 @@
+"""The simulated Gemini Live server (BidiGenerateContent) and the demo's Gemini client."""

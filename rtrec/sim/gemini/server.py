@@ -1,0 +1,13 @@
+"""The simulator's Gemini Live endpoint (any path containing BidiGenerateContent)."""
+
+from __future__ import annotations
+
+from websockets.asyncio.server import ServerConnection
+
+from rtrec.sim.connection import SimOptions
+from rtrec.sim.gemini.session import GeminiSession
+
+
+async def serve(connection: ServerConnection, options: SimOptions) -> None:
+    """One simulated Gemini Live session, until the client leaves."""
+    await GeminiSession(connection, options).run()
