@@ -317,6 +317,11 @@ class Adapter:
     def media(self) -> MediaFold:
         raise NotImplementedError
 
+    def work(self) -> Any:
+        """Fresh bookkeeping for a session of this family (its member of
+        rtrec/protocols/work.py's `Work`, tagged with the family's name)."""
+        raise NotImplementedError
+
     @property
     def handlers(self) -> Handlers:
         raise NotImplementedError

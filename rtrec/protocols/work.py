@@ -7,9 +7,10 @@ session's length.  Pure.
 
 from __future__ import annotations
 
+from rtrec.protocols.live.work import LiveWork
 from rtrec.protocols.realtime.work import RealtimeWork
 
 # One member per protocol: an adapter adds its own work state here.
-Work = RealtimeWork
+Work = RealtimeWork | LiveWork
 
-__all__ = ["RealtimeWork", "Work"]
+__all__ = ["LiveWork", "RealtimeWork", "Work"]

@@ -12,6 +12,7 @@ from rtrec.protocols.compaction import FieldCompactor
 from rtrec.protocols.describe import Description
 from rtrec.protocols.realtime import describe, events
 from rtrec.protocols.realtime.media import AUDIO_TYPES, CONTROL_TYPES, RealtimeMedia
+from rtrec.protocols.realtime.work import RealtimeWork
 
 # Where each audio-carrying event keeps its base64 audio.
 AUDIO_FIELDS = {
@@ -66,6 +67,9 @@ class RealtimeAdapter(Adapter):
 
     def media(self) -> RealtimeMedia:
         return RealtimeMedia()
+
+    def work(self) -> RealtimeWork:
+        return RealtimeWork()
 
     @cached_property
     def handlers(self) -> Handlers:
