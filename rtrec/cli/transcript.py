@@ -73,7 +73,9 @@ def header(state: dict[str, Any]) -> list[str]:
             else None,
             f"voice {s['voice']}" if s.get("voice") else None,
             f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
-            s.get("turn_detection") or "no turn detection",
+            s.get("turn_detection")
+            or (f"delegation {config['delegation']}" if config.get("delegation") else None)
+            or "no turn detection",
             f"transcription {s['transcription_model']}" if s.get("transcription_model") else None,
             f"tools {', '.join(_tool_names(config['tools']))}"
             if isinstance(config.get("tools"), list) and config["tools"]
