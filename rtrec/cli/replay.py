@@ -107,7 +107,11 @@ def _target(jsonl: bool, serve: str | None, to_url: str | None) -> Target:
     help="Shorten every gap between events longer than SECONDS to SECONDS (before --speed).",
 )
 @click.option("--jsonl", is_flag=True, help="Print the exact frames as `rtrec export` lines.")
-@click.option("--serve", metavar="HOST:PORT", help="Act as a Realtime server for clients.")
+@click.option(
+    "--serve",
+    metavar="HOST:PORT",
+    help="Act as the recorded session's kind of server, for clients.",
+)
 @click.option(
     "--pace",
     metavar="clock|client",

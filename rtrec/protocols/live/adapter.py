@@ -41,6 +41,7 @@ _OPENING = frozenset(
 
 class LiveAdapter(Adapter):
     name = "live"
+    default_path = "/v1/live/sessions"
     audio_types = AUDIO_TYPES
     control_types = CONTROL_TYPES
     scrub_types = SCRUB_TYPES
@@ -48,6 +49,10 @@ class LiveAdapter(Adapter):
     audio_description = "no session.input_audio.append and no session.output_audio.delta"
     # A sideband's output copies say in their frame where they belong (start_ms).
     audio_frames = True
+    split_refusal = (
+        "GPT-Live audio is one continuous stream each way, with no items or responses "
+        "to split it by; export it whole, or with --timeline"
+    )
 
     def __init__(self) -> None:
         self._compactor = FieldCompactor(AUDIO_FIELDS)

@@ -33,6 +33,7 @@ _OPENING = frozenset(
 
 class RealtimeAdapter(Adapter):
     name = "realtime"
+    default_path = "/v1/realtime"
     audio_types = AUDIO_TYPES
     control_types = CONTROL_TYPES
     known_types = events.EVENT_TYPES
