@@ -182,6 +182,25 @@ def error_line(error: Row) -> str:
     return f"{_stamp(error.get('t_ms'))} error {what}: {error.get('message') or ''}{cause}"
 
 
+def delegation_line(call: Row, at_ms: float | None) -> str:
+    """A GPT-Live delegation: the work the assistant handed off, and the answer it got."""
+    when = ""
+    if call.get("answer_ms") is not None:
+        when = f", answered {_ms(call['answer_ms'])} later"
+    head = f"{_stamp(at_ms)} assistant delegates to {call.get('name') or '?'}"
+    head += f" ({call.get('call_id') or '?'}{when})"
+    return "\n".join(_block(head, call.get("output")))
+
+
+def _delegated_at(call: Row) -> float | None:
+    """Where a delegation happened on the session clock (its offset_ms), else its arrival."""
+    try:
+        offset = json.loads(call.get("arguments") or "{}").get("offset_ms")
+    except (ValueError, AttributeError):
+        offset = None
+    return offset if isinstance(offset, int | float) else call.get("called_ms")
+
+
 def render(state: dict[str, Any]) -> list[str]:
     items: list[Row] = state["items"]
     by_id = {i["item_id"]: i for i in items}
@@ -218,6 +237,10 @@ def render(state: dict[str, Any]) -> list[str]:
         after[anchor_by_time(t_ms)].append((t_ms, line))
     for error in state["errors"]:
         after[anchor_by_time(error.get("t_ms"))].append((error.get("t_ms") or 0, error_line(error)))
+    for call in state["tool_calls"]:
+        if call.get("kind") == "delegation":
+            at = _delegated_at(call)
+            after[anchor_by_time(at)].append((at or 0, delegation_line(call, at)))
 
     lines = [*header(state), ""]
     lines += [line for _, line in sorted(after.pop(None, []))]
