@@ -60,6 +60,8 @@ def _scrub_event(event: Any, secrets: list[Any]) -> Any | None:
     tools = responses.get("tools") if isinstance(responses, dict) else None
     if not isinstance(tools, list):
         return None
+    assert isinstance(session, dict) and isinstance(delegation, dict)
+    assert isinstance(responses, dict)
     new_tools = [_scrub_tool(tool, secrets) for tool in tools]
     if not secrets:
         return None

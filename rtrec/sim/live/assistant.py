@@ -274,5 +274,10 @@ class Assistant:
         for event in nested:
             event["sequence_number"] = delegation.sequence
             delegation.sequence += 1
-            wrapped = {"type": "response.event", "delegation_id": delegation.id, "event": event}
-            self.clock.at(at_ms, lambda wrapped=wrapped: wrapped)
+            wrapped: Event = {"type": "response.event", "delegation_id": delegation.id}
+            wrapped["event"] = event
+            self.clock.at(at_ms, _constant(wrapped))
+
+
+def _constant(event: Event) -> Callable[[], Event]:
+    return lambda: event

@@ -135,7 +135,7 @@ def _without_credentials(delegation: dict[str, Any]) -> dict[str, Any]:
     """The delegation as the server reports it: MCP tools without their credentials."""
     backend = delegation.get("responses")
     tools = backend.get("tools") if isinstance(backend, dict) else None
-    if not isinstance(tools, list):
+    if not isinstance(backend, dict) or not isinstance(tools, list):
         return delegation
     shown = []
     for tool in tools:
