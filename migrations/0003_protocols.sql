@@ -17,6 +17,8 @@ ALTER TABLE projected_session ADD COLUMN protocol TEXT;
 ALTER TABLE projected_session ADD COLUMN provider_session_id TEXT;
 ALTER TABLE projected_session ADD COLUMN usage_seconds REAL;
 ALTER TABLE projected_session ADD COLUMN closed_reason TEXT;  -- GPT-Live session.closed reason
+-- The sessions view finds a GPT-Live sideband's primary by its provider session id.
+CREATE INDEX projected_session_provider ON projected_session (provider_session_id);
 
 ALTER TABLE projected_turn ADD COLUMN end_kind TEXT;        -- what ended the user's speech
 ALTER TABLE projected_turn ADD COLUMN first_audio_ns INTEGER; -- when not a response's
