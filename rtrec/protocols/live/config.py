@@ -84,8 +84,7 @@ def merge_session(previous: dict[str, Any], session: Any) -> dict[str, Any]:
     return config
 
 
-def with_default_formats(config: dict[str, Any], fmt: AudioFormat) -> dict[str, Any]:
-    """The configuration with the format in force filled in where no event stated one."""
-    if config.get("input_format") is None:
-        config = {**config, "input_format": str(fmt), "output_format": str(fmt)}
-    return config
+def with_format(config: dict[str, Any], fmt: AudioFormat) -> dict[str, Any]:
+    """The configuration with the format in force, as the media fold decided it (the
+    client's choice in session.start wins over what a server snapshot says)."""
+    return {**config, "input_format": str(fmt), "output_format": str(fmt)}

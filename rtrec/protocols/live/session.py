@@ -18,7 +18,7 @@ from rtrec.projector.event_row import EventRow
 from rtrec.projector.fold import Projector, Spec
 from rtrec.projector.state import ErrorRow, SessionUpdateRow
 from rtrec.protocols.live import events as ev
-from rtrec.protocols.live.config import merge_session, with_default_formats
+from rtrec.protocols.live.config import merge_session, with_format
 from rtrec.protocols.live.decoding import decode_row
 from rtrec.protocols.live.work import live_work
 
@@ -26,14 +26,14 @@ from rtrec.protocols.live.work import live_work
 def on_start(p: Projector, row: EventRow, event: ev.SessionStart) -> None:
     """The client's configuration: the model, format and voice it asked for."""
     config = merge_session(p.session.config, event.session)
-    p.session.config = with_default_formats(config, live_work(p).media.fmt)
+    p.session.config = with_format(config, live_work(p).media.fmt)
 
 
 def on_snapshot(p: Projector, row: EventRow, event: ev.SessionStarted) -> None:
     """The server's resolved configuration (session.started, session.updated)."""
     session = p.session
     config = merge_session(session.config, event.session)
-    session.config = with_default_formats(config, live_work(p).media.fmt)
+    session.config = with_format(config, live_work(p).media.fmt)
     provider_id = event.session.get("id") if isinstance(event.session, dict) else None
     if session.provider_session_id is None and isinstance(provider_id, str):
         session.provider_session_id = provider_id
