@@ -113,7 +113,9 @@ class SessionClock:
 
     def _target(self) -> int:
         """How far the clock must run (as fast as possible) to reach what is waiting."""
-        target = max(self.input_ms, self.speech_end())
+        # Only output the input has wholly covered: a reply is then placed the same way
+        # however far the pump got while the client's audio was arriving.
+        target = max(self.input_ms // CHUNK_MS * CHUNK_MS, self.speech_end())
         if self._due:
             target = max(target, self._due[0][0] + CHUNK_MS)
         return target

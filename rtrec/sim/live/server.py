@@ -19,7 +19,8 @@ from websockets.exceptions import ConnectionClosed
 
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.live.resource import LiveConfig
-from rtrec.sim.live.session import LiveSimSession, new_id
+from rtrec.sim.live.session import LiveSimSession
+from rtrec.sim.live.wire import new_id
 
 _CHILD = re.compile(r"/live/sessions/([^/]+)/(attach|fork)/?$")
 _STORED = 256  # ended sessions a fork may still name

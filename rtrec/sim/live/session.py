@@ -14,16 +14,12 @@ PCM16 24 kHz, output deltas with `start_ms`/`end_ms`) and may send commands too.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import json
 import random
-import secrets
-import string
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -34,18 +30,14 @@ from rtrec.sim.connection import DEFAULT_USER_LINES, SimOptions
 from rtrec.sim.live.assistant import Assistant, RequestError
 from rtrec.sim.live.clock import CHUNK_MS, Event, SessionClock
 from rtrec.sim.live.listening import Listener
-from rtrec.sim.live.resource import ConfigError, LiveConfig, apply_delegation, start_config
+from rtrec.sim.live.resource import ConfigError, LiveConfig, start_config
 from rtrec.sim.live.speech import decode, encode
+from rtrec.sim.live.wire import b64, encode_event, new_id
 
-_ALPHABET = string.ascii_letters + string.digits
 USAGE_EVERY_MS = 5000
 RECOGNITION_LAGS_MS = (300, 400, 500, 600)
 # Events the server sends with event_id first, as the real one writes them.
 _ID_FIRST = frozenset({"session.started", "session.updated", "session.closed", "error"})
-
-
-def new_id(prefix: str, length: int = 21) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
 class LiveSimSession:
@@ -97,18 +89,18 @@ class LiveSimSession:
         copy: Event | None = None
         if kind == "session.output_audio.delta" and "_audio" in event:
             data, at = event["_audio"], event["_at"]
-            wire: Event = {"type": kind, "delta": _b64(data)}
-            copy = {**wire, "delta": _b64(self._as_sideband(data)), "start_ms": at}
+            wire: Event = {"type": kind, "delta": b64(data)}
+            copy = {**wire, "delta": b64(self.as_sideband(data)), "start_ms": at}
             copy["end_ms"] = at + CHUNK_MS
         elif kind in _ID_FIRST:
             wire = {"event_id": new_id("event_"), **event}
         else:
             wire = {**event, "event_id": new_id("event_")}
-        frame = _encode(wire)
+        frame = encode_event(wire)
         if self.options.frame_log is not None:
             self.options.frame_log.append(("server", frame))
         await self.ws.send(frame)
-        await self.to_sidebands(_encode(copy) if copy is not None else frame)
+        await self.to_sidebands(encode_event(copy) if copy is not None else frame)
 
     async def to_sidebands(self, frame: str) -> None:
         for sideband in list(self.sidebands):
@@ -117,7 +109,7 @@ class LiveSimSession:
             except ConnectionClosed:
                 self.sidebands.discard(sideband)
 
-    def _as_sideband(self, data: bytes) -> bytes:
+    def as_sideband(self, data: bytes) -> bytes:
         """Audio as a sideband carries it: PCM16 at 24 kHz, whatever the session's format."""
         fmt = self.config.fmt if self.config is not None else PCM16_24K
         if fmt == PCM16_24K:
@@ -162,6 +154,8 @@ class LiveSimSession:
                 param="type",
             )
             return
+        from rtrec.sim.live.commands import HANDLERS
+
         kind = event["type"]
         handler = HANDLERS.get(kind)
         if handler is None:
@@ -194,7 +188,7 @@ class LiveSimSession:
 
     # -- client events ------------------------------------------------------------------
 
-    async def on_start(self, event: Event) -> None:
+    async def start(self, event: Event) -> None:
         if self.config is not None:
             raise RequestError("The session has already started.", "session_already_started")
         config = start_config(event.get("session"), self.parent)
@@ -217,6 +211,10 @@ class LiveSimSession:
         self.when_started(self)
         self._pump = asyncio.get_running_loop().create_task(self._run_clock())
 
+    def stop_clock(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+
     async def _run_clock(self) -> None:
         assert self.clock is not None
         with contextlib.suppress(ConnectionClosed):
@@ -225,75 +223,6 @@ class LiveSimSession:
     def resource(self) -> Event:
         assert self.config is not None
         return self.config.render(self.session_id, self.expires_at)
-
-    async def on_update(self, event: Event) -> None:
-        assert self.config is not None
-        update = event.get("session")
-        if not isinstance(update, dict):
-            raise ConfigError("Missing required parameter: 'session'.", "session")
-        unknown = set(update) - {"delegation", "triggers"}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise ConfigError(f"'session.{name}' cannot change after startup.", f"session.{name}")
-        if isinstance(update.get("delegation"), dict):
-            self.config.delegation = apply_delegation(self.config.delegation, update["delegation"])
-        if "triggers" in update:
-            self.config.extras["triggers"] = update["triggers"]
-        await self.ack(event, {"type": "session.updated", "session": self.resource()})
-
-    async def on_audio(self, event: Event) -> None:
-        assert self.config is not None and self.listener is not None
-        try:
-            data = base64.b64decode(event.get("audio") or "", validate=True)
-        except (binascii.Error, ValueError):
-            raise RequestError(
-                "Invalid 'audio': not valid base64.", "invalid_value", "audio"
-            ) from None
-        if self.sidebands:
-            copy = {"type": "session.input_audio.append", "audio": _b64(self._as_sideband(data))}
-            await self.to_sidebands(_encode(copy))
-        self.listener.hear(decode(data, self.config.fmt))
-
-    async def on_mute(self, event: Event) -> None:
-        assert self.listener is not None
-        muted = event["type"].endswith(".mute")
-        self.listener.muted = muted
-        await self.ack(event, {"type": "session.input_audio." + ("muted" if muted else "unmuted")})
-
-    async def on_context(self, event: Event) -> None:
-        assert self.assistant is not None and self.clock is not None
-        kind = event["type"].split(".")[1]  # commentary | thinking | instructions
-        self.assistant.context(kind, event.get("delegation_id"), event.get("content"))
-        at = self.clock.clock_ms
-        await self.ack(event, {"type": f"session.{kind}.appended", "start_ms": at, "end_ms": at})
-
-    async def on_response_item(self, event: Event) -> None:
-        assert self.assistant is not None
-        self.assistant.response_item(event.get("item"))
-
-    async def on_response_create(self, event: Event) -> None:
-        assert self.assistant is not None
-        self.assistant.response_create()
-
-    async def on_close(self, event: Event) -> None:
-        assert self.clock is not None
-        self.closed = True
-        if self._pump is not None:
-            self._pump.cancel()
-        seconds = max(1, -(-self.clock.clock_ms // 1000))
-        answer: Event = {
-            "type": "session.closed",
-            "reason": "close_requested",
-            "session": self.resource(),
-            "usage": {"seconds": seconds},
-        }
-        await self.ack(event, answer)
-        await self.ws.close(1000, "session closed")
-
-    async def unsupported(self, event: Event) -> None:
-        raise RequestError(
-            f"'{event['type']}' is not supported by this simulator.", "unsupported_event", "type"
-        )
 
     # -- what the clock and the ears report -------------------------------------------
 
@@ -307,32 +236,3 @@ class LiveSimSession:
                 "context_window": {"usage_ratio": round(0.002 + clock_ms / 4_000_000, 6)},
             }
             self.clock.at(clock_ms, lambda: usage)
-
-
-Handler = Callable[[LiveSimSession, Event], Awaitable[None]]
-HANDLERS: dict[str, Handler] = {
-    "session.start": LiveSimSession.on_start,
-    "session.update": LiveSimSession.on_update,
-    "session.input_audio.append": LiveSimSession.on_audio,
-    "session.input_audio.mute": LiveSimSession.on_mute,
-    "session.input_audio.unmute": LiveSimSession.on_mute,
-    "session.commentary.append": LiveSimSession.on_context,
-    "session.thinking.append": LiveSimSession.on_context,
-    "session.instructions.append": LiveSimSession.on_context,
-    "response.item.create": LiveSimSession.on_response_item,
-    "response.create": LiveSimSession.on_response_create,
-    "session.close": LiveSimSession.on_close,
-    "session.output_audio.fixture.play": LiveSimSession.unsupported,
-    "decision.create": LiveSimSession.unsupported,
-    "decision.item.create": LiveSimSession.unsupported,
-    "decision.item.delete": LiveSimSession.unsupported,
-    "transport.dtmf.send": LiveSimSession.unsupported,
-}
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _encode(event: Event) -> str:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
