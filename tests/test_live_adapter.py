@@ -48,6 +48,10 @@ def test_recognised_by_its_first_frames_and_not_by_realtimes() -> None:
     assert protocol_of_frames([("server", started)]) == "live"  # a server-side capture
     assert protocol_of_frames([("server", copy)]) == "live"  # a sideband's first copy
     assert protocol_of_frames([("client", update)]) == "realtime"  # shared name: Realtime's
+    live_updated = json.dumps({"type": "session.updated", "session": {"id": "live_u7_x"}})
+    live_update = json.dumps({"type": "session.update", "session": {"delegation": {}}})
+    assert protocol_of_frames([("server", live_updated)]) == "live"
+    assert protocol_of_frames([("client", live_update)]) == "live"
     assert direction_of_object({"type": "session.start"}) == "client"
     assert direction_of_object({"type": "session.output_transcript.delta"}) == "server"
 

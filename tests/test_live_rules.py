@@ -83,6 +83,12 @@ def test_a_delta_starting_800_ms_after_the_last_ended_continues_the_message() ->
     assert messages(p) == [("live-msg-1", "user", "one two"), ("live-msg-2", "user", " three")]
 
 
+def test_float_times_are_read_and_a_missing_end_is_the_start() -> None:
+    p = fold(user(0, 200, "a"), {**user(200, 0, " b"), "start_ms": 200.0, "end_ms": None})
+    assert messages(p) == [("live-msg-1", "user", "a b")]
+    assert p.turns["live-msg-1"].audio_end_ms == 200
+
+
 def test_the_other_speakers_deltas_do_not_end_a_run() -> None:
     p = fold(
         user(0, 200, "Tell"),

@@ -61,7 +61,18 @@ class LiveAdapter(Adapter):
         return _PATH.search(path.partition("?")[0]) is not None
 
     def claims_frame(self, direction: str, obj: Json) -> bool:
-        return obj.get("type") in _OPENING
+        kind = obj.get("type")
+        if kind in _OPENING:
+            return True
+        if kind in ("session.update", "session.updated"):
+            # Names Realtime shares: GPT-Live's session has a `live_` id, or settings
+            # (delegation, triggers) no Realtime session has.
+            session = obj.get("session")
+            if isinstance(session, dict):
+                session_id = session.get("id")
+                live_id = isinstance(session_id, str) and session_id.startswith("live_")
+                return live_id or "delegation" in session or "triggers" in session
+        return False
 
     def envelope(self, frame: str) -> Envelope | None:
         found = events.decode_envelope(frame)

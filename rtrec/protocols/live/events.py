@@ -242,8 +242,8 @@ class OutputAudioDelta(ServerEvent, tag="session.output_audio.delta"):
 
 class TranscriptDelta(ServerEvent):
     delta: str | None = None
-    start_ms: int | None = None
-    end_ms: int | None = None
+    start_ms: int | float | None = None
+    end_ms: int | float | None = None
 
 
 class InputTranscriptDelta(TranscriptDelta, tag="session.input_transcript.delta"):

@@ -55,11 +55,11 @@ def on_assistant_delta(p: Projector, row: EventRow, event: ev.TranscriptDelta) -
 
 
 def _delta(p: Projector, row: EventRow, event: ev.TranscriptDelta, speaker: Speaker) -> None:
-    start, end = event.start_ms, event.end_ms
-    if not _is_ms(start) or not _is_ms(end):
+    start = _ms(event.start_ms)
+    end = _ms(event.end_ms) if event.end_ms is not None else start
+    if start is None or end is None:
         p.session.malformed_events += 1
         return
-    assert start is not None and end is not None
     end = max(start, end)
     work = live_work(p)
     run = work.user if speaker == "user" else work.assistant
@@ -82,8 +82,11 @@ def _delta(p: Projector, row: EventRow, event: ev.TranscriptDelta, speaker: Spea
     _mark_overlap(p, work)
 
 
-def _is_ms(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _ms(value: object) -> int | None:
+    """A session-clock time in whole ms (servers send integers; a float is rounded)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return round(value)
 
 
 def _new_message(
