@@ -16,10 +16,25 @@ ALTER TABLE session ADD COLUMN protocol TEXT;
 ALTER TABLE projected_session ADD COLUMN protocol TEXT;
 ALTER TABLE projected_session ADD COLUMN provider_session_id TEXT;
 ALTER TABLE projected_session ADD COLUMN usage_seconds REAL;
+ALTER TABLE projected_session ADD COLUMN closed_reason TEXT;  -- GPT-Live session.closed reason
+-- The sessions view finds a GPT-Live sideband's primary by its provider session id.
+CREATE INDEX projected_session_provider ON projected_session (provider_session_id);
 
 ALTER TABLE projected_turn ADD COLUMN end_kind TEXT;        -- what ended the user's speech
 ALTER TABLE projected_turn ADD COLUMN first_audio_ns INTEGER; -- when not a response's
 ALTER TABLE projected_turn ADD COLUMN audio_source TEXT;    -- what marked the first audio
+
+-- GPT-Live sideband (…/live/sessions/{id}/attach) and fork (…/live/sessions/{id}/fork)
+-- connections name in their path the provider session they belong to; the sessions
+-- view links them to that session when the recorder saw it too.
+CREATE VIEW live_links AS
+SELECT id AS session_id,
+       CASE WHEN rest LIKE '%/attach' THEN 'sideband' ELSE 'fork' END AS link_kind,
+       substr(rest, 1, instr(rest, '/') - 1) AS attached_to
+FROM (SELECT id, substr(path, instr(path, '/live/sessions/') + 15) AS rest
+      FROM session
+      WHERE path LIKE '%/live/sessions/%/attach' OR path LIKE '%/live/sessions/%/fork')
+WHERE instr(rest, '/') > 1;
 
 DROP VIEW sessions;
 
@@ -61,6 +76,18 @@ SELECT s.id AS session_id,
        json_extract(p.config, '$.protocol_version') AS protocol_version,
        p.provider_session_id,
        p.usage_seconds,
+       p.closed_reason,
+       l.link_kind,
+       l.attached_to,
+       CASE WHEN l.link_kind = 'sideband' THEN
+           (SELECT min(p2.session_id) FROM projected_session p2
+            WHERE p2.provider_session_id = l.attached_to
+              AND p2.session_id NOT IN (SELECT session_id FROM live_links))
+       END AS primary_session_id,
+       CASE WHEN l.link_kind = 'fork' THEN
+           (SELECT min(p2.session_id) FROM projected_session p2
+            WHERE p2.provider_session_id = l.attached_to AND p2.session_id != s.id)
+       END AS forked_from_session_id,
        p.rate_limits,
        (SELECT count(*) FROM projected_item i
         WHERE i.session_id = s.id AND i.in_conversation AND NOT i.deleted) AS items,
@@ -75,7 +102,8 @@ SELECT s.id AS session_id,
        p.unknown_events,
        p.last_seq + 1 AS projected_events
 FROM session s
-LEFT JOIN projected_session p ON p.session_id = s.id;
+LEFT JOIN projected_session p ON p.session_id = s.id
+LEFT JOIN live_links l ON l.session_id = s.id;
 
 DROP VIEW turns;
 
@@ -143,6 +171,11 @@ FROM event e;
 -- A function call answered in place (Gemini's toolResponse names the call by its id;
 -- there is no output item) keeps its output on the call's own item, and the time of
 -- the answer in client_ns.
+--
+-- GPT-Live's tool calls: a function call from a delegated Responses stream carries its
+-- own output (the client's response.item.create) and answer time (client_ns); a
+-- delegation (kept outside the conversation) is a call the client answers with
+-- commentary, thinking or instructions.
 DROP VIEW tool_calls;
 
 CREATE VIEW tool_calls AS
@@ -155,16 +188,18 @@ SELECT c.session_id,
        c.response_id,
        c.done_ns / 1e6 AS called_ms,
        o.item_id AS output_item_id,
-       coalesce(o.output, CASE WHEN c.type = 'mcp_call' OR o.item_id IS NULL THEN c.output END)
-           AS output,
+       coalesce(o.output,
+                CASE WHEN c.type = 'mcp_call' OR o.item_id IS NULL THEN c.output END) AS output,
        coalesce(o.client_ns, o.added_ns,
-                CASE WHEN o.item_id IS NULL AND c.output IS NOT NULL THEN c.client_ns END) / 1e6
-           AS answered_ms,
+                CASE WHEN o.item_id IS NULL AND c.output IS NOT NULL
+                          AND c.type IN ('function_call', 'delegation') THEN c.client_ns END)
+           / 1e6 AS answered_ms,
        (coalesce(o.client_ns, o.added_ns,
-                 CASE WHEN o.item_id IS NULL AND c.output IS NOT NULL THEN c.client_ns END)
+                 CASE WHEN o.item_id IS NULL AND c.output IS NOT NULL
+                           AND c.type IN ('function_call', 'delegation') THEN c.client_ns END)
         - c.done_ns) / 1e6 AS answer_ms
 FROM projected_item c
 LEFT JOIN projected_item o
        ON o.session_id = c.session_id AND o.type = 'function_call_output'
       AND o.call_id = c.call_id AND o.in_conversation AND c.type = 'function_call'
-WHERE c.type IN ('function_call', 'mcp_call') AND c.in_conversation;
+WHERE (c.type IN ('function_call', 'mcp_call') AND c.in_conversation) OR c.type = 'delegation';

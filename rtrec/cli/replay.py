@@ -112,7 +112,9 @@ def _target(jsonl: bool, serve: str | None, to_url: str | None) -> Target:
 )
 @click.option("--jsonl", is_flag=True, help="Print the exact frames as `rtrec export` lines.")
 @click.option(
-    "--serve", metavar="HOST:PORT", help="Act as the session's kind of server for clients."
+    "--serve",
+    metavar="HOST:PORT",
+    help="Act as the recorded session's kind of server, for clients.",
 )
 @click.option(
     "--pace",

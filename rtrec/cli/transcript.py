@@ -73,7 +73,9 @@ def header(state: dict[str, Any]) -> list[str]:
             else None,
             f"voice {s['voice']}" if s.get("voice") else None,
             f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
-            s.get("turn_detection") or "no turn detection",
+            s.get("turn_detection")
+            or (f"delegation {config['delegation']}" if config.get("delegation") else None)
+            or "no turn detection",
             f"transcription {s['transcription_model']}" if s.get("transcription_model") else None,
             f"tools {', '.join(_tool_names(config['tools']))}"
             if isinstance(config.get("tools"), list) and config["tools"]
@@ -183,6 +185,25 @@ def error_line(error: Row) -> str:
     return f"{_stamp(error.get('t_ms'))} error {what}: {error.get('message') or ''}{cause}"
 
 
+def delegation_line(call: Row, at_ms: float | None) -> str:
+    """A GPT-Live delegation: the work the assistant handed off, and the answer it got."""
+    when = ""
+    if call.get("answer_ms") is not None:
+        when = f", answered {_ms(call['answer_ms'])} later"
+    head = f"{_stamp(at_ms)} assistant delegates to {call.get('name') or '?'}"
+    head += f" ({call.get('call_id') or '?'}{when})"
+    return "\n".join(_block(head, call.get("output")))
+
+
+def _delegated_at(call: Row) -> float | None:
+    """Where a delegation happened on the session clock (its offset_ms), else its arrival."""
+    try:
+        offset = json.loads(call.get("arguments") or "{}").get("offset_ms")
+    except (ValueError, AttributeError):
+        offset = None
+    return offset if isinstance(offset, int | float) else call.get("called_ms")
+
+
 def render(state: dict[str, Any]) -> list[str]:
     items: list[Row] = state["items"]
     by_id = {i["item_id"]: i for i in items}
@@ -219,6 +240,10 @@ def render(state: dict[str, Any]) -> list[str]:
         after[anchor_by_time(t_ms)].append((t_ms, line))
     for error in state["errors"]:
         after[anchor_by_time(error.get("t_ms"))].append((error.get("t_ms") or 0, error_line(error)))
+    for call in state["tool_calls"]:
+        if call.get("kind") == "delegation":
+            at = _delegated_at(call)
+            after[anchor_by_time(at)].append((at or 0, delegation_line(call, at)))
 
     lines = [*header(state), ""]
     lines += [line for _, line in sorted(after.pop(None, []))]

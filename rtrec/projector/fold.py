@@ -43,7 +43,7 @@ class Spec(NamedTuple):
     # Decodes the row's payload; None when the handler needs the row's columns only.
     # A decoder returning None marks the event malformed.
     decode: Callable[[EventRow], Any] | None
-    direction: str  # the side that sends this type
+    direction: str  # the side that sends this type: "client", "server" or "both"
 
 
 Handlers = Mapping[str, Spec]
@@ -69,12 +69,12 @@ class Projector:
         turns: dict[str, TurnState] | None = None,
     ) -> None:
         from rtrec.protocols import adapter_named
-        from rtrec.protocols.work import new_work
 
         self.session = session
         self.adapter: Adapter = adapter_named(session.protocol)
         if session.work.__struct_config__.tag != self.adapter.name:
-            session.work = new_work(self.adapter.name)  # a fresh session of this protocol
+            # A new session's state starts as Realtime's: give it its own protocol's.
+            session.work = self.adapter.work()
         self.items = items if items is not None else {}
         self.responses = responses if responses is not None else {}
         self.turns = turns if turns is not None else {}
@@ -120,7 +120,7 @@ class Projector:
             self._unhandled(row)
             return
         handler, decode, direction = spec
-        if row.direction != direction:
+        if row.direction != direction and direction != "both":
             self.count_unknown(f"{row.direction}:{row.type}")
             return
         event = None

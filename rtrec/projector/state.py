@@ -158,6 +158,7 @@ class SessionState(msgspec.Struct, kw_only=True):
     protocol: str = "realtime"
     provider_session_id: str | None = None
     usage_seconds: float | None = None  # GPT-Live: the session's billed seconds
+    closed_reason: str | None = None  # why the provider ended it (GPT-Live session.closed)
     # The protocol's own bookkeeping between events, its media fold included.
     work: Work = msgspec.field(default_factory=RealtimeWork)
 

@@ -262,6 +262,9 @@ class Adapter:
     """One protocol family.  Subclasses set the attributes and override the methods."""
 
     name: str = ""
+    # The endpoint a session of this family is opened at, when a recording has no path
+    # of its own (an import): where `replay --to ORIGIN` re-sends it.
+    default_path: str = ""
     # Row types whose frames may carry audio, and the control types the media fold
     # reads besides them (formats, item and reply boundaries, truncations).
     audio_types: frozenset[str] = frozenset()
@@ -272,6 +275,9 @@ class Adapter:
     audio_description: str = "no audio events"
     # Every type the adapter interprets; others are counted as unknown.
     known_types: frozenset[str] = frozenset()
+    # Why export-wav's --split means nothing for this family (None: it splits by
+    # response and item).
+    split_refusal: str | None = None
     # Whether the media fold reads the frame text of compacted audio rows too (their
     # audio is never loaded for it); Realtime's knows each chunk's format without it.
     audio_frames: bool = False
@@ -323,6 +329,11 @@ class Adapter:
         return self.kind_of_untyped
 
     def media(self) -> MediaFold:
+        raise NotImplementedError
+
+    def work(self) -> Any:
+        """Fresh bookkeeping for a session of this family (its member of
+        rtrec/protocols/work.py's `Work`, tagged with the family's name)."""
         raise NotImplementedError
 
     @property

@@ -8,19 +8,11 @@ session's length.  Pure.
 from __future__ import annotations
 
 from rtrec.protocols.gemini.work import GeminiWork
+from rtrec.protocols.live.work import LiveWork
 from rtrec.protocols.realtime.work import RealtimeWork
 
-# One member per protocol: an adapter adds its own work state here.
-Work = RealtimeWork | GeminiWork
-WORK_TYPES: dict[str, type[Work]] = {
-    "realtime": RealtimeWork,
-    "gemini": GeminiWork,
-}
+# One member per protocol: an adapter adds its own work state here, and makes a fresh
+# one with its `work()`.
+Work = RealtimeWork | LiveWork | GeminiWork
 
-
-def new_work(protocol: str) -> Work:
-    """Fresh bookkeeping for a session of this protocol (Realtime's for unknown names)."""
-    return WORK_TYPES.get(protocol, RealtimeWork)()
-
-
-__all__ = ["WORK_TYPES", "GeminiWork", "RealtimeWork", "Work", "new_work"]
+__all__ = ["GeminiWork", "LiveWork", "RealtimeWork", "Work"]

@@ -85,7 +85,7 @@ def target_url(url: str, recorded: RecordedSession) -> str:
         raise ConfigError(f"bad --to {url!r}: no #fragment in a WebSocket URL")
     path, query = parts.path, parts.query
     if path in ("", "/"):
-        path = recorded.path or DEFAULT_PATH
+        path = recorded.path or recorded.adapter.default_path or DEFAULT_PATH
         if not query:
             query = _query_without_secrets(recorded.query or "")
             if not query and recorded.model:

@@ -1,4 +1,4 @@
-"""`rtrec replay --serve`: a Realtime-compatible WebSocket server that plays a recording.
+"""`rtrec replay --serve`: a WebSocket server of the recording's protocol that plays it back.
 
 Any path and query are accepted (`/v1/realtime?model=…`, Azure's
 `/openai/realtime?…`), any credentials, and the `realtime` subprotocol is selected

@@ -25,6 +25,7 @@ from rtrec.protocols.describe import Description
 from rtrec.protocols.gemini import compaction, describe
 from rtrec.protocols.gemini.media import AUDIO_TYPES, GeminiMedia
 from rtrec.protocols.gemini.messages import CLIENT_KINDS, KINDS, SERVER_KINDS, kind_of
+from rtrec.protocols.gemini.work import GeminiWork
 
 # One lazily decoded field per spelling of each kind: finding a frame's kind reads
 # no more than its top-level keys.
@@ -109,6 +110,9 @@ class GeminiAdapter(Adapter):
 
     def media(self) -> GeminiMedia:
         return GeminiMedia()
+
+    def work(self) -> GeminiWork:
+        return GeminiWork()
 
     @cached_property
     def handlers(self) -> Handlers:

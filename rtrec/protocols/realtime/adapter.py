@@ -12,6 +12,7 @@ from rtrec.protocols.compaction import FieldCompactor
 from rtrec.protocols.describe import Description
 from rtrec.protocols.realtime import describe, events
 from rtrec.protocols.realtime.media import AUDIO_TYPES, CONTROL_TYPES, RealtimeMedia
+from rtrec.protocols.realtime.work import RealtimeWork
 
 # Where each audio-carrying event keeps its base64 audio.
 AUDIO_FIELDS = {
@@ -32,6 +33,7 @@ _OPENING = frozenset(
 
 class RealtimeAdapter(Adapter):
     name = "realtime"
+    default_path = "/v1/realtime"
     audio_types = AUDIO_TYPES
     control_types = CONTROL_TYPES
     known_types = events.EVENT_TYPES
@@ -71,6 +73,9 @@ class RealtimeAdapter(Adapter):
 
     def media(self) -> RealtimeMedia:
         return RealtimeMedia()
+
+    def work(self) -> RealtimeWork:
+        return RealtimeWork()
 
     @cached_property
     def handlers(self) -> Handlers:

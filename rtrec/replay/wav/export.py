@@ -67,6 +67,8 @@ def export_wav(
     if options.keep_encoding and options.container != "wav":
         raise RtrecError("--keep-encoding writes μ-law/A-law WAV files; use it with --format wav")
     adapter = adapter_named(session_protocol(conn, session.id))
+    if options.split and adapter.split_refusal is not None:
+        raise RtrecError(f"--split: {adapter.split_refusal}")
     survey = survey_audio(conn, session.id, adapter)
     if not survey.chunks:
         raise NoAudioError(

@@ -1,0 +1,100 @@
+"""Session-level GPT-Live events: configuration, audio, usage, the close, errors.  Pure.
+
+The configuration comes from the client's `session.start` (the model is only there,
+never in the URL) and the server's resolved snapshots in `session.started` and
+`session.updated`, each of which is a row of `session_updates`.  The provider's own
+id (`live_…`) is `session.started`'s `session.id`.  Usage is cumulative billed
+seconds: every `session.usage.updated` replaces the last, and `session.closed` holds
+the final figure and the reason the session ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from rtrec.projector.event_row import EventRow
+from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.state import ErrorRow, SessionUpdateRow
+from rtrec.protocols.live import events as ev
+from rtrec.protocols.live.config import merge_session, with_format
+from rtrec.protocols.live.decoding import decode_row
+from rtrec.protocols.live.work import live_work
+
+
+def on_start(p: Projector, row: EventRow, event: ev.SessionStart) -> None:
+    """The client's configuration: the model, format and voice it asked for."""
+    config = merge_session(p.session.config, event.session)
+    p.session.config = with_format(config, live_work(p).media.fmt)
+
+
+def on_snapshot(p: Projector, row: EventRow, event: ev.SessionStarted) -> None:
+    """The server's resolved configuration (session.started, session.updated)."""
+    session = p.session
+    config = merge_session(session.config, event.session)
+    session.config = with_format(config, live_work(p).media.fmt)
+    provider_id = event.session.get("id") if isinstance(event.session, dict) else None
+    if session.provider_session_id is None and isinstance(provider_id, str):
+        session.provider_session_id = provider_id
+    p.new_updates.append(
+        SessionUpdateRow(
+            seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
+        )
+    )
+
+
+def on_audio(p: Projector, row: EventRow, _: Any) -> None:
+    p.count_audio()
+
+
+def on_usage(p: Projector, row: EventRow, event: ev.UsageUpdated) -> None:
+    _take_usage(p, event.usage)
+
+
+def on_closed(p: Projector, row: EventRow, event: ev.SessionClosed) -> None:
+    _take_usage(p, event.usage)
+    if isinstance(event.reason, str):
+        p.session.closed_reason = event.reason
+
+
+def _take_usage(p: Projector, usage: ev.Usage | None) -> None:
+    seconds = usage.seconds if usage is not None else None
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool):
+        p.session.usage_seconds = float(seconds)
+
+
+def on_error(p: Projector, row: EventRow, event: ev.Error) -> None:
+    info = event.error or ev.ErrorInfo()
+    client_event_id = _text(info.client_event_id) or event.client_event_id
+    p.session.errors += 1
+    p.new_errors.append(
+        ErrorRow(
+            seq=row.seq,
+            t_ns=row.t_ns,
+            type=_text(info.type),
+            code=_text(info.code),
+            message=_text(info.message),
+            param=_text(info.param),
+            client_event_id=client_event_id,
+        )
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else msgspec.json.encode(value).decode()
+
+
+HANDLERS = {
+    "session.start": Spec(on_start, decode_row, "client"),
+    "session.started": Spec(on_snapshot, decode_row, "server"),
+    "session.updated": Spec(on_snapshot, decode_row, "server"),
+    # The client's audio; on a sideband, the server's copy of it.
+    "session.input_audio.append": Spec(on_audio, None, "both"),
+    "session.output_audio.delta": Spec(on_audio, None, "server"),
+    "session.usage.updated": Spec(on_usage, decode_row, "server"),
+    "session.closed": Spec(on_closed, decode_row, "server"),
+    "error": Spec(on_error, decode_row, "server"),
+}

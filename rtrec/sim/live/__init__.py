@@ -1,0 +1,1 @@
+"""The simulated GPT-Live server (`/v1/live/sessions`, its sideband and fork)."""
