@@ -126,7 +126,7 @@ def test_sql_formats_parameters_and_stdin(call):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("DELETE FROM session", "attempt to write a readonly database"),
+        ("DELETE FROM session", "refused: DELETE on session would write"),
         ("SELECT nope FROM items", "no such column: nope"),
         ("SELECT 1; SELECT 2", "one statement at a time"),
         ("SELECT :missing", "binding parameter :missing. (give it with -p NAME VALUE)"),

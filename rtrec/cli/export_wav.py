@@ -11,8 +11,8 @@ import click
 
 from rtrec.cli.options import db_option, session_argument
 from rtrec.replay.wav.export import CONTAINERS, SPLITS, ExportOptions, export_wav
-from rtrec.store.db import open_db_readonly
 from rtrec.store.reader import resolve_session
+from rtrec.store.reading import open_reader
 
 MAX_WARNINGS_SHOWN = 20
 
@@ -121,7 +121,7 @@ def export_wav_command(
     user.wav holds every input_audio_buffer.append, assistant.wav every response audio
     delta, each in the session's format and rate (a format change starts a new file).
     """
-    conn = open_db_readonly(db_path)
+    conn = open_reader(db_path)
     progress = ProgressBar(sys.stderr)
     warnings = Warnings()
     try:

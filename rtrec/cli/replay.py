@@ -21,6 +21,7 @@ from rtrec.replay.server import ReplayServer
 from rtrec.replay.session import PACES, ReplayOptions
 from rtrec.replay.source import ReplaySource
 from rtrec.replay.terminal import TerminalView
+from rtrec.replay.timeline import MAX_IDLE_LIMIT_S, MAX_SPEED, MIN_SPEED
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,15 @@ class Target:
     value: str | None = None
 
 
-def parse_positive(flag: str, text: str) -> float:
+def parse_positive(flag: str, text: str, *, low: float = 0.0, high: float) -> float:
+    """A number > 0 (and >= low when low is set), at most `high`."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"bad {flag} {text!r}: expected a number > 0")
+    if not (math.isfinite(value) and value > 0 and low <= value <= high):
+        expected = f"from {low:g} to {high:g}" if low else f"> 0, at most {high:g}"
+        raise ConfigError(f"bad {flag} {text!r}: expected a number {expected}")
     return value
 
 
@@ -160,8 +163,12 @@ def replay(
     new session, linked to this one.  T is seconds (12.5, 1:02.5) or #SEQ a sequence
     number, both inclusive.
     """
-    speed_f = parse_positive("--speed", speed)
-    idle_s = parse_positive("--idle-limit", idle_limit) if idle_limit is not None else None
+    speed_f = parse_positive("--speed", speed, low=MIN_SPEED, high=MAX_SPEED)
+    idle_s = (
+        parse_positive("--idle-limit", idle_limit, high=MAX_IDLE_LIMIT_S)
+        if idle_limit is not None
+        else None
+    )
     selection = _selection(start, end, only, types)
     target = _target(jsonl, serve, to_url)
     if target.kind != "serve":
@@ -205,13 +212,8 @@ def _to_stdout(
         finally:
             conn.close()
         sink = TerminalSink(out, TerminalView(formats, colour=colour))
-    try:
-        emitted = run(play(source, sink, speed=options.speed, idle_limit_s=options.idle_limit_s))
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, and keep Python's exit flush quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return
+    # A reader that goes away (`| head`) ends the replay quietly: see rtrec/cli/main.py.
+    emitted = run(play(source, sink, speed=options.speed, idle_limit_s=options.idle_limit_s))
     if emitted == 0:
         raise RtrecError(f"nothing to replay: no event of {source.session.label} matches")
 

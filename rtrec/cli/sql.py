@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import json
-import os
 import re
+import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import Any
 
 import click
 
 from rtrec.cli.options import db_option
 from rtrec.errors import RtrecError
-from rtrec.store.db import is_writable, open_db_readonly
-from rtrec.store.projected import refresh_path
+from rtrec.store.projected import refresh
+from rtrec.store.reading import QueryGuard, guard_queries, open_reader
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
@@ -69,6 +71,43 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _sql_error(exc: Exception, guard: QueryGuard) -> RtrecError:
+    if guard.refused is not None:
+        return RtrecError(f"refused: {guard.refused}, and rtrec sql only reads")
+    hint = " (give it with -p NAME VALUE)" if "binding parameter" in str(exc) else ""
+    return RtrecError(f"SQL error: {exc}{hint}")
+
+
+class _Interrupt:
+    """Ctrl-C during a query: SQLite checks `requested` every few thousand steps."""
+
+    STEPS = 10_000
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+    def check(self) -> int:
+        return 1 if self.requested else 0  # non-zero: SQLite stops the query
+
+
+@contextlib.contextmanager
+def interruptible(conn: sqlite3.Connection) -> Iterator[_Interrupt]:
+    """Let Ctrl-C stop a long query: Python's own handler only runs between statements."""
+    interrupt = _Interrupt()
+    previous = signal.signal(signal.SIGINT, interrupt.on_signal)
+    conn.set_progress_handler(interrupt.check, _Interrupt.STEPS)
+    try:
+        yield interrupt
+    finally:
+        conn.set_progress_handler(None, 0)
+        signal.signal(signal.SIGINT, previous)
+    if interrupt.requested:
+        raise KeyboardInterrupt
+
+
 @click.command()
 @db_option
 @click.argument("query")
@@ -92,20 +131,21 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
     """
     if query == "-":
         query = sys.stdin.read()
-    refreshed = os.path.exists(db_path) and is_writable(db_path)
-    if refreshed:
-        # Migrate, recover and project first; a read-only file is read as it is.
-        warning = refresh_path(db_path)
+    conn = open_reader(db_path)
+    try:
+        warning = refresh(conn)
         if warning:
             click.echo(f"rtrec: {warning}", err=True)
-    conn = open_db_readonly(db_path, up_to_date=refreshed)
-    try:
-        cursor = conn.execute(query, {name: parameter_value(v) for name, v in params})
-        columns = [d[0] for d in cursor.description or ()]
-        rows = cursor.fetchall()
-    except (sqlite3.Error, sqlite3.Warning) as exc:
-        hint = " (give it with -p NAME VALUE)" if "binding parameter" in str(exc) else ""
-        raise RtrecError(f"SQL error: {exc}{hint}") from exc
+        guard = guard_queries(conn)
+        with interruptible(conn) as interrupt:
+            try:
+                cursor = conn.execute(query, {name: parameter_value(v) for name, v in params})
+                columns = [d[0] for d in cursor.description or ()]
+                rows = cursor.fetchall()
+            except (sqlite3.Error, sqlite3.Warning) as exc:
+                if interrupt.requested:
+                    raise KeyboardInterrupt from None
+                raise _sql_error(exc, guard) from exc
     finally:
         conn.close()
     if fmt == "json":

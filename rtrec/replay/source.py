@@ -13,13 +13,11 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from rtrec.errors import RtrecError
 from rtrec.replay.formats import FormatTrack
 from rtrec.replay.selection import Bound, Selection
-from rtrec.store.db import BUSY_TIMEOUT_MS, open_db
 from rtrec.store.reader import PAGE_ROWS, RecordedFrame, SessionRef, iter_frames, resolve_session
+from rtrec.store.reading import connect_reader, open_reader
 
 _NEVER = 2**62
 WINDOW_ROWS = 64  # rows per read of a replay: well under a millisecond of work
@@ -59,7 +57,7 @@ class ReplaySource:
     @classmethod
     def open(cls, db_path: str, session_ref: str, selection: Selection) -> ReplaySource:
         """Find the session (RtrecError if there is none) and resolve the selection's bounds."""
-        conn = open_db(db_path, create=False)
+        conn = open_reader(db_path)
         try:
             ref = resolve_session(conn, session_ref)
             session = _load_session(conn, ref)
@@ -75,13 +73,7 @@ class ReplaySource:
 
     def connect(self) -> sqlite3.Connection:
         """A read-only connection of its own, usable from a worker thread."""
-        uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
-        try:
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        except sqlite3.Error as exc:
-            raise RtrecError(f"cannot read {self.db_path}: {exc}") from exc
-        return conn
+        return connect_reader(self.db_path)
 
     def frames(self, conn: sqlite3.Connection) -> Iterator[RecordedFrame]:
         """The selected frames, in recorded order."""

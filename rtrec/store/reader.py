@@ -50,7 +50,10 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
         if row is not None:
             return SessionRef(*row)
     prefix = ref.lower()
-    if len(prefix) >= 4 and all(c in "0123456789abcdef-" for c in prefix):
+    # Any length of hex names a uuid prefix, but a number shorter than 4 digits is an id
+    # only: `show 7` must not find some session whose uuid happens to start with 7.
+    hex_prefix = bool(prefix) and all(c in "0123456789abcdef-" for c in prefix)
+    if hex_prefix and (len(prefix) >= 4 or not prefix.isdigit()):
         rows = conn.execute(
             f"SELECT {columns} FROM session WHERE uuid >= ? AND uuid < ? ORDER BY id LIMIT 6",
             (prefix, prefix + "\uffff"),
@@ -60,7 +63,9 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
         if len(rows) > 1:
             shown = ", ".join(r[1][:8] for r in rows[:5])
             raise SessionNotFound(f"session {ref!r} is ambiguous: it matches {shown}…")
-    raise SessionNotFound(f"no session {ref!r} (give an id, a uuid prefix, or 'last')")
+    raise SessionNotFound(
+        f"no session {ref!r} (give an id, a uuid prefix, or 'last'; rtrec sessions lists them)"
+    )
 
 
 def iter_frames(

@@ -23,7 +23,7 @@ from rtrec.replay.wav.fold import (
 )
 from rtrec.replay.wav.formats import TimelineRate
 from rtrec.replay.wav.rows import AUDIO_TYPES, CONTROL_TYPES, FORMAT_TYPES, TRUNCATE_TYPES
-from rtrec.replay.wav.sinks import FileSet, TimelineFile, WrittenFile
+from rtrec.replay.wav.sinks import FileSet, TimelineFile, WrittenFile, abandon, publish
 from rtrec.replay.wav.source import first_audio_seq, iter_rows, last_seq
 from rtrec.replay.wav.timeline import TruncationCuts
 from rtrec.store.reader import SessionRef
@@ -101,34 +101,38 @@ def export_wav(
     result = ExportResult()
     total = max(1, last_seq(conn, session.id))
     try:
-        for op in _operations(fold, conn, session.id, total, progress):
-            if isinstance(op, WriteAudio):
-                files.write(op.stem, op.fmt, op.data)
-            elif isinstance(op, TimelineFrames):
-                assert timeline is not None
-                for block in op.blocks:
-                    timeline.write(block)
-            elif isinstance(op, CloseFile):
-                files.close(op.stem)
-            elif isinstance(op, RenameFile):
-                files.rename(op.stem, op.new_stem)
-            elif isinstance(op, DiscardFile):
-                files.discard(op.stem)
-            elif isinstance(op, Notice):
-                result.warnings += 1
-                warn(op.message)
-    finally:
-        files.close_all()
-        if timeline is not None:
-            timeline.close()
-    result.files = files.files + ([timeline.written] if timeline is not None else [])
-    result.chunks, result.skipped = fold.chunks, fold.skipped
-    if not any(f.frames for f in result.files):
-        for written in result.files:
-            written.path.unlink(missing_ok=True)
-        raise NoAudioError(
-            f"session {session.id} has audio events but none could be decoded; nothing exported"
-        )
+        try:
+            for op in _operations(fold, conn, session.id, total, progress):
+                if isinstance(op, WriteAudio):
+                    files.write(op.stem, op.fmt, op.data)
+                elif isinstance(op, TimelineFrames):
+                    assert timeline is not None
+                    for block in op.blocks:
+                        timeline.write(block)
+                elif isinstance(op, CloseFile):
+                    files.close(op.stem)
+                elif isinstance(op, RenameFile):
+                    files.rename(op.stem, op.new_stem)
+                elif isinstance(op, DiscardFile):
+                    files.discard(op.stem)
+                elif isinstance(op, Notice):
+                    result.warnings += 1
+                    warn(op.message)
+        finally:
+            files.close_all()
+            if timeline is not None:
+                timeline.close()
+        result.files = files.files + ([timeline.written] if timeline is not None else [])
+        result.chunks, result.skipped = fold.chunks, fold.skipped
+        if not any(f.frames for f in result.files):
+            raise NoAudioError(
+                f"session {session.id} has audio events but none could be decoded; nothing exported"
+            )
+    except BaseException:
+        # Nothing half-written stays behind: the files are only published complete.
+        abandon(files.files + ([timeline.written] if timeline is not None else []))
+        raise
+    publish(result.files)
     return result
 
 
