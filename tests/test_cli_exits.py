@@ -152,3 +152,17 @@ def test_session_prefixes_of_any_length(db, tmp_path):
     for command in ("show", "replay", "export", "export-wav"):
         help_text = run_cli(command, "--help").stdout.decode()
         assert "SESSION is a session id" in " ".join(help_text.split()), command
+
+
+@pytest.mark.parametrize("pattern", ["a*", "", r"\b", "x?", '(?=")'])
+def test_a_redact_pattern_that_matches_nothing_at_all_is_refused(db, pattern):
+    result = run_cli("record", "--listen", "127.0.0.1:0", "--redact", pattern, db_path=db)
+    assert "matches the empty string" in one_line(result) and result.returncode == 1
+
+
+def test_a_bad_rtrec_loop_is_refused(db):
+    result = run_cli("replay", "last", "--speed", "1000", db_path=db, env={"RTREC_LOOP": "bogus"})
+    assert "bad RTREC_LOOP 'bogus': expected auto, asyncio, uvloop" in one_line(result)
+    for loop in ("asyncio", "AUTO", ""):
+        ok = run_cli("replay", "last", "--speed", "1000", db_path=db, env={"RTREC_LOOP": loop})
+        assert ok.returncode == 0, ok.stderr

@@ -13,6 +13,7 @@ from rtrec.cli.options import db_option, session_argument
 from rtrec.replay.wav.export import CONTAINERS, SPLITS, ExportOptions, export_wav
 from rtrec.store.reader import resolve_session
 from rtrec.store.reading import open_reader
+from rtrec.timefmt import plural
 
 MAX_WARNINGS_SHOWN = 20
 
@@ -65,7 +66,7 @@ class Warnings:
     def summary(self) -> None:
         hidden = self.count - MAX_WARNINGS_SHOWN
         if hidden > 0:
-            click.echo(f"rtrec: warning: … and {hidden} more warnings", err=True)
+            click.echo(f"rtrec: warning: … and {plural(hidden, 'more warning')}", err=True)
 
 
 def _describe_rate(rate: int) -> str:
@@ -148,8 +149,8 @@ def export_wav_command(
         )
     skipped = f", {result.skipped} skipped" if result.skipped else ""
     click.echo(
-        f"exported {result.chunks} audio chunks{skipped} from session {ref.id} "
-        f"into {len(result.files)} files",
+        f"exported {plural(result.chunks, 'audio chunk')}{skipped} from session {ref.id} "
+        f"into {plural(len(result.files), 'file')}",
         err=True,
     )
 

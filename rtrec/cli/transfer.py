@@ -17,6 +17,7 @@ from rtrec.store.reader import iter_frames, resolve_session
 from rtrec.store.reading import open_reader
 from rtrec.store.spill import read_spill_lines
 from rtrec.store.staging import database_if_complete
+from rtrec.timefmt import plural
 
 
 @click.command()
@@ -64,7 +65,8 @@ def import_(db_path: str, file: str) -> None:
         if file != "-" and is_spill(next(read_spill_lines(file), b"")):
             restored = restore_spill(conn, read_spill_lines(file), source_name=file)
             click.echo(
-                f"restored {restored.added} events into {len(restored.sessions)} sessions "
+                f"restored {plural(restored.added, 'event')} into "
+                f"{plural(len(restored.sessions), 'session')} "
                 f"({restored.already_there} were already there)",
                 err=True,
             )
@@ -72,7 +74,7 @@ def import_(db_path: str, file: str) -> None:
         with _input(file) as lines:
             session = import_jsonl(conn, lines, source_name="<stdin>" if file == "-" else file)
     click.echo(
-        f"imported {session.next_seq} events as session {session.db_id} ({session.uuid})",
+        f"imported {plural(session.next_seq, 'event')} as session {session.db_id} ({session.uuid})",
         err=True,
     )
 

@@ -63,7 +63,13 @@ def read_projection(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]
         "malformed_events FROM projected_session WHERE session_id = ?",
         one,
     )
-    session = {**(sessions[0] if sessions else {}), **(extra[0] if extra else {})}
+    # Why a refused session was refused: the upstream's answer, or the relay's own.
+    why = _rows(conn, "SELECT error, refused_body FROM session WHERE id = ?", one)
+    session = {
+        **(sessions[0] if sessions else {}),
+        **(extra[0] if extra else {}),
+        **(why[0] if why else {}),
+    }
     return {
         "session": session,
         "items": _rows(conn, "SELECT * FROM items WHERE session_id = ? ORDER BY ordinal", one),
