@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 
 from rtrec.replay.formats import FormatTrack
 from rtrec.replay.selection import Bound, Selection
-from rtrec.store.reader import PAGE_ROWS, RecordedFrame, SessionRef, iter_frames, resolve_session
+from rtrec.replay.strict import STREAM_TYPES, ScriptedEvent
+from rtrec.store.reader import (
+    RecordedFrame,
+    SessionRef,
+    iter_frames,
+    iter_script,
+    resolve_session,
+)
 from rtrec.store.reading import connect_reader, open_reader
 
 _NEVER = 2**62
@@ -121,22 +128,24 @@ class ReplaySource:
 
         return read
 
-    def client_types(self, conn: sqlite3.Connection) -> Iterator[str | None]:
-        """The types of the selected client events, in order, without reading their frames."""
+    def client_script(self, conn: sqlite3.Connection) -> Iterator[ScriptedEvent]:
+        """The selected client events in order, for --strict: each with its stretch (the
+        number of selected server events before it), frames read for all but audio."""
         accepts = self.selection.types.accepts
-        after = self.first_seq - 1
-        while True:
-            rows = conn.execute(
-                "SELECT seq, type FROM event WHERE session_id = ? AND direction = 'client' "
-                f"AND seq > ? AND seq <= ? ORDER BY seq LIMIT {PAGE_ROWS}",
-                (self.session.ref.id, after, self.last_seq),
-            ).fetchall()
-            for _, event_type in rows:
-                if accepts(event_type):
-                    yield event_type
-            if len(rows) < PAGE_ROWS:
-                return
-            after = rows[-1][0]
+        stretch = 0
+        for seq, direction, event_type, frame in iter_script(
+            conn,
+            self.session.ref.id,
+            from_seq=self.first_seq,
+            until_seq=self.last_seq,
+            frames_unless=STREAM_TYPES,
+        ):
+            if not accepts(event_type):
+                continue
+            if direction == "server":
+                stretch += 1
+            else:
+                yield ScriptedEvent(seq, event_type, frame, stretch)
 
     def count(self, conn: sqlite3.Connection, direction: str | None = None) -> int:
         """Events in the seq range (before type filtering), optionally of one direction."""

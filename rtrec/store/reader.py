@@ -98,3 +98,36 @@ def iter_frames(
         if len(rows) < PAGE_ROWS:
             return
         last = rows[-1][0]
+
+
+def iter_script(
+    conn: sqlite3.Connection,
+    session_id: int,
+    *,
+    from_seq: int = 0,
+    until_seq: int | None = None,
+    frames_unless: frozenset[str] = frozenset(),
+) -> Iterator[tuple[int, str, str | None, str | bytes | None]]:
+    """(seq, direction, type, frame) of every event, in order, paged.
+
+    Only client frames are read (None for server events, and for client events of the
+    types in `frames_unless`): what `--strict` compares, without reading audio.
+    """
+    last = from_seq - 1
+    limit = until_seq if until_seq is not None else 2**62
+    skip = ", ".join("?" for _ in frames_unless) or "NULL"
+    wanted = f"direction = 'client' AND coalesce(type, '') NOT IN ({skip})"
+    # Columns of rows that are not wanted are not even read: server audio stays on disk.
+    sql = (
+        f"SELECT seq, direction, type, CASE WHEN {wanted} THEN frame END, "
+        f"CASE WHEN {wanted} THEN audio END, audio_at, {wanted} FROM event "
+        f"WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT {PAGE_ROWS}"
+    )
+    while True:
+        params = (*frames_unless, *frames_unless, *frames_unless, session_id, last, limit)
+        rows = conn.execute(sql, params).fetchall()
+        for seq, direction, type_, frame, audio, audio_at, is_wanted in rows:
+            yield seq, direction, type_, decode_frame(frame, audio, audio_at) if is_wanted else None
+        if len(rows) < PAGE_ROWS:
+            return
+        last = rows[-1][0]
