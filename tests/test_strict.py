@@ -155,3 +155,15 @@ def test_frames_that_are_not_json_objects_are_compared_by_kind():
     bad = matcher([ScriptedEvent(1, None, "not json", 1), ScriptedEvent(3, None, b"\x00", 2)])
     _, reason = bad.check(Received(None, b"\x01"))  # type: ignore[misc]
     assert "expected (not JSON), received (binary frame)" in reason
+
+
+def test_the_close_frame_keeps_both_values_in_sight():
+    long_output = '{"city": "Paris", "forecast": "sunny and 22 degrees", "wind": "light"}'
+    recorded = {**OUTPUT, "item": {**OUTPUT["item"], "output": long_output}}
+    live = {**OUTPUT, "item": {**OUTPUT["item"], "output": long_output.replace("sunny", "rain")}}
+    m = matcher(recording("server", recorded))
+    _, reason = m.check(sent(live))  # type: ignore[misc]
+    assert len(reason.encode()) > 123  # the report has it all
+    assert len(m.close_reason.encode()) <= 123
+    assert "sunny" in m.close_reason and "rain" in m.close_reason
+    assert m.close_reason.startswith("rtrec strict: #1: item.output: expected ")

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from rtrec.replay.strict import BINARY, NOT_JSON, STRICT_EXTRA, STRICT_MISMATCH
+from rtrec.replay.strict import BINARY, MAX_REASON_BYTES, NOT_JSON, STRICT_EXTRA, STRICT_MISMATCH
 
 __all__ = ["BINARY", "NOT_JSON", "STRICT_EXTRA", "STRICT_MISMATCH", "ClientCues", "close_reason"]
-
-MAX_REASON_BYTES = 123  # a close frame's reason must fit in 123 bytes of UTF-8
 
 
 class ClientCues:

@@ -171,7 +171,7 @@ class ClientReplay:
                     if failure is not None:
                         code, reason = failure
                         self.report.strict_failure = reason
-                        await self.ws.close(code, close_reason(reason))
+                        await self.ws.close(code, matcher.close_reason or close_reason(reason))
                         return
                 self.report.client_events_received += 1
                 self._cues.arrived(event_type, arrived_ns)

@@ -44,6 +44,7 @@ STREAM_TYPES = frozenset(
 _IGNORED_TOP = frozenset({"event_id"})
 _IGNORED_BY_TYPE = {"conversation.item.truncate": frozenset({"audio_end_ms"})}
 _VALUE_CHARS = 48
+MAX_REASON_BYTES = 123  # a close frame's reason must fit in 123 bytes of UTF-8
 _ABSENT = object()
 
 
@@ -93,9 +94,22 @@ class StrictMatcher:
         self._ahead: ScriptedEvent | None = None
         self._aliases: dict[str, str] = {}
         self.received = 0
+        # The last failure as a close frame can carry it (123 bytes), values shortened
+        # around where they differ rather than cut off before it.
+        self.close_reason = ""
 
     def check(self, event: Received) -> tuple[int, str] | None:
-        """None if `event` fits the recording; else (close code, reason) to close with."""
+        """None if `event` fits the recording; else (close code, reason) for the report.
+
+        `close_reason` then holds the reason as a close frame can carry it.
+        """
+        self.close_reason = ""
+        failure = self._check(event)
+        if failure is not None and len(failure[1].encode()) <= MAX_REASON_BYTES:
+            self.close_reason = failure[1]  # it fits whole; else the short form, if any
+        return failure
+
+    def _check(self, event: Received) -> tuple[int, str] | None:
         self.received += 1
         where = f"rtrec strict: client event #{self.received}"
         if event.is_stream:
@@ -112,7 +126,7 @@ class StrictMatcher:
                 STRICT_EXTRA,
                 f"rtrec strict: expected no more client events, received {_name(event)}",
             )
-        first_difference = None
+        first_difference: tuple[ScriptedEvent, Mismatch] | None = None
         for n, expected in enumerate(self._stretch):
             difference, aliases = compare(expected, event, self._aliases)
             if difference is None:
@@ -125,7 +139,9 @@ class StrictMatcher:
                 first_difference = (expected, difference)
         assert first_difference is not None
         expected, difference = first_difference
-        return STRICT_MISMATCH, f"{where}: {difference}"
+        reason = f"{where}: {difference.text()}"
+        self.close_reason = difference.short(f"rtrec strict: #{self.received}")
+        return STRICT_MISMATCH, reason
 
     def missing(self) -> str | None:
         """When the client has left: the first recorded event it never sent, if any."""
@@ -153,15 +169,47 @@ class StrictMatcher:
             self._stretch.append(event)
 
 
+@dataclass(frozen=True)
+class Mismatch:
+    """How a received event differs from a recorded one: its kind, or a field's value."""
+
+    want_name: str
+    got_name: str
+    path: str | None = None
+    want: Any = None
+    got: Any = None
+
+    def text(self, width: int = _VALUE_CHARS) -> str:
+        if self.path is None:
+            return f"expected {self.want_name}, received {self.got_name}"
+        wanted, found = _shown_pair(self.want, self.got, width)
+        return (
+            f"expected {self.want_name} with {self.path} = {wanted}, "
+            f"received {self.got_name} with {self.path} = {found}"
+        )
+
+    def short(self, where: str) -> str:
+        """Within a close frame's 123 bytes, both values still in sight."""
+        for width in (_VALUE_CHARS, 32, 24, 16, 10):
+            if self.path is None:
+                text = f"{where}: expected {self.want_name}, received {self.got_name}"
+            else:
+                wanted, found = _shown_pair(self.want, self.got, width)
+                text = f"{where}: {self.path}: expected {wanted}, received {found}"
+            if len(text.encode()) <= MAX_REASON_BYTES:
+                return text
+        return ""  # the caller cuts the full reason instead
+
+
 def compare(
     expected: ScriptedEvent, received: Received, aliases: dict[str, str]
-) -> tuple[str | None, dict[str, str]]:
+) -> tuple[Mismatch | None, dict[str, str]]:
     """(None, ids the live client made up) when they match; else (what differs, {})."""
     want, got = _decoded(expected.frame), _decoded(received.frame)
     want_name = describe_type(expected.type, isinstance(expected.frame, bytes))
     got_name = _name(received)
     if want_name != got_name:
-        return f"expected {want_name}, received {got_name}", {}
+        return Mismatch(want_name, got_name), {}
     if not isinstance(want, dict) or not isinstance(got, dict):
         return None, {}  # frames that are not JSON objects are compared by kind only
     ignored = _IGNORED_TOP | _IGNORED_BY_TYPE.get(expected.type or "", frozenset())
@@ -172,10 +220,7 @@ def compare(
     if difference is None:
         return None, made_up
     path, wanted, found = difference
-    return (
-        f"expected {want_name} with {path} = {wanted}, received {got_name} with {path} = {found}",
-        {},
-    )
+    return Mismatch(want_name, got_name, path, wanted, found), {}
 
 
 def _own_item_ids(
@@ -195,7 +240,7 @@ def _own_item_ids(
 
 def _first_difference(
     want: Any, got: Any, path: str, aliases: dict[str, str]
-) -> tuple[str, str, str] | None:
+) -> tuple[str, Any, Any] | None:
     if isinstance(want, dict) and isinstance(got, dict):
         for key in sorted(want.keys() | got.keys()):
             inner = f"{path}.{key}" if path else key
@@ -218,7 +263,7 @@ def _first_difference(
         want = aliases.get(want, want)
     if want == got and type(want) is type(got):
         return None
-    return (path or "(the event)", *_shown_pair(want, got))
+    return path or "(the event)", want, got
 
 
 def _decoded(frame: str | bytes | None) -> Any:
@@ -234,21 +279,19 @@ def _name(event: Received) -> str:
     return describe_type(event.type, isinstance(event.frame, bytes))
 
 
-def _shown_pair(want: Any, got: Any) -> tuple[str, str]:
+def _shown_pair(want: Any, got: Any, width: int = _VALUE_CHARS) -> tuple[str, str]:
     """Both values, cut to show where they part (long strings share long beginnings)."""
-    if not (isinstance(want, str) and isinstance(got, str)):
-        return _shown(want), _shown(got)
     left, right = _shown(want, cut=False), _shown(got, cut=False)
     start = 0
     while start < min(len(left), len(right)) and left[start] == right[start]:
         start += 1
-    start = max(0, start - _VALUE_CHARS // 3)
-    return _window(left, start), _window(right, start)
+    start = max(0, start - width // 3)
+    return _window(left, start, width), _window(right, start, width)
 
 
-def _window(text: str, start: int) -> str:
+def _window(text: str, start: int, width: int) -> str:
     shown = ("…" if start else "") + text[start:]
-    return shown if len(shown) <= _VALUE_CHARS else shown[: _VALUE_CHARS - 1] + "…"
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
 
 
 def _shown(value: Any, *, cut: bool = True) -> str:
