@@ -31,6 +31,11 @@ def complete_or_nothing(
     target = Path(path)
     if target.is_dir():
         raise RtrecError(f"cannot write {target}: it is a directory")
+    if target.exists() and not target.is_file():
+        # A device, a pipe, /dev/stdout: written as it is; a file beside it would be
+        # wrong (and renaming over /dev/null, a disaster).
+        yield from _written_directly(target, mode, **kwargs)
+        return
     staged = staging_path(target)
     try:
         out = open(staged, mode, **kwargs)  # noqa: SIM115
@@ -46,6 +51,18 @@ def complete_or_nothing(
     except BaseException:
         _remove(staged)
         raise
+
+
+def _written_directly(target: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
+    try:
+        out = open(target, mode, **kwargs)  # noqa: SIM115
+    except OSError as exc:
+        raise RtrecError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    try:
+        with out:
+            yield out
+    except OSError as exc:
+        raise RtrecError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _remove(path: Path) -> None:

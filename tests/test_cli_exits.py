@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,7 @@ def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
         (["sql"], "Missing argument 'QUERY'"),
         (["diff", "1"], "Missing argument 'SESSION_B'"),
         (["sessions", "--db", "/"], "'--db': File '/' is a directory"),
+        (["sessions", "--db", ""], "no database given (--db is empty)"),
         (["import", "/no/such/file.jsonl"], "'/no/such/file.jsonl' does not exist"),
         (["export-wav", "last", "--out", "x", "--split", "sentence"], "'sentence' is not one"),
         (["record", "--max-frame-mib", "0"], "--max-frame-mib"),
@@ -61,6 +63,10 @@ def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
         (["replay", "last", "--idle-limit", "nan"], "bad --idle-limit 'nan'"),
         (["replay", "last", "--speed", "1e-300"], "bad --speed '1e-300'"),
         (["show", "99"], "no session '99'"),
+        (["show", "9" * 30], f"no session '{'9' * 30}'"),
+        (["sql", "SELECT :n", "-p", "n", "9" * 30], "beyond SQLite's 64-bit integers"),
+        (["replay", "last", "--from", "1e308"], "nothing to replay"),
+        (["replay", "last", "--from", "#" + "9" * 30], "nothing to replay"),
         (["show", "zz"], "no session 'zz'"),
     ],
 )
@@ -120,9 +126,12 @@ def test_a_reader_that_went_away_ends_the_command_quietly(db, args):
 
 
 def test_a_reader_that_stops_midway_ends_it_quietly_too(db):
-    """`rtrec export last | head -1`: head leaves after the first line."""
+    """`rtrec sql … | head -1`: head leaves after the first line, with megabytes to come
+    (far more than a pipe holds, so the writer meets the closed pipe)."""
+    rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n LIMIT 300000) "
+    query = shlex.quote(rows + "SELECT i, 'a row of the table' FROM n")
     result = subprocess.run(
-        f"set -o pipefail; {sys.executable} -m rtrec export last --db {db} | head -1",
+        f"set -o pipefail; {sys.executable} -m rtrec sql {query} --db {db} | head -1",
         shell=True,
         executable="/bin/bash",
         capture_output=True,
@@ -166,3 +175,26 @@ def test_a_bad_rtrec_loop_is_refused(db):
     for loop in ("asyncio", "AUTO", ""):
         ok = run_cli("replay", "last", "--speed", "1000", db_path=db, env={"RTREC_LOOP": loop})
         assert ok.returncode == 0, ok.stderr
+
+
+def test_sql_json_stays_json_for_infinities(db):
+    import json
+
+    result = run_cli("sql", "SELECT 1e999 AS up, -1e999 AS down", "--json", db_path=db)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"up": "Infinity", "down": "-Infinity"}]
+
+
+def test_a_bound_beyond_the_log_means_everything(db):
+    whole = run_cli("replay", "last", "--jsonl", "--speed", "1000000", db_path=db)
+    until = run_cli(
+        "replay", "last", "--jsonl", "--speed", "1000000", "--until", "9" * 25 + ":00", db_path=db
+    )
+    assert until.returncode == 0, until.stderr
+    assert until.stdout == whole.stdout
+
+
+def test_a_query_that_is_not_utf8_is_one_line(db):
+    result = run_cli("sql", "-", db_path=db, input=b"SELECT '\xff\xfe'")
+    assert "the query on stdin is not UTF-8 text" in one_line(result)
+    assert result.returncode == 1

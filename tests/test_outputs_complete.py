@@ -124,3 +124,14 @@ def test_import_to_a_full_disk_leaves_nothing_behind(tmp_path):
         assert sorted(p.name for p in small.iterdir()) == ["rtrec.db"]
         listed = run_cli("sessions", "--json", "--db", str(db_path))
         assert len(json.loads(listed.stdout)) == 1
+
+
+def test_export_to_a_device_writes_to_it(tmp_path, big):
+    """-o /dev/null or /dev/stdout is written as it is, not replaced by a file."""
+    result = run_cli("export", "last", "-o", "/dev/null", "--db", big)
+    assert result.returncode == 0, result.stderr
+    assert Path("/dev/null").is_char_device()
+    assert not list(Path("/dev").glob(".null.*.partial"))
+    full = run_cli("export", "last", "-o", "/dev/full", "--db", big)
+    one_line_error(full, "cannot write /dev/full: No space left on device")
+    assert Path("/dev/full").is_char_device()

@@ -203,6 +203,11 @@ def test_every_reader_works_on_a_read_only_filesystem(tmp_path, recorded):
             assert result.returncode == 0, (args, result.stderr)
         assert snapshot(mount) == before
         import_there = run_cli("import", str(FIXTURE), "--db", str(mount / "rtrec.db"))
-        one_line_error(import_there, "read-only")
+        one_line_error(import_there, "it is on a read-only file system")
+        new_there = run_cli("import", str(FIXTURE), "--db", str(mount / "new.db"))
+        one_line_error(new_there, f"cannot create database {mount / 'new.db'}: Read-only file")
+        wav_there = run_cli("export-wav", "2", "--out", str(mount), "--db", str(mount / "rtrec.db"))
+        one_line_error(wav_there, "it is on a read-only file system")
+        assert snapshot(mount) == before
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -22,6 +22,7 @@ from rtrec.replay.session import PACES, ReplayOptions
 from rtrec.replay.source import ReplaySource
 from rtrec.replay.terminal import TerminalView
 from rtrec.replay.timeline import MAX_IDLE_LIMIT_S, MAX_SPEED, MIN_SPEED
+from rtrec.timefmt import plural
 
 
 @dataclass(frozen=True)
@@ -260,8 +261,8 @@ def _resend(
     original = source.session.ref.id
     click.echo(
         f"recorded session {result.session_id} ({result.uuid[:8]}), replayed from session "
-        f"{original}: {result.client_events_sent} client events sent, "
-        f"{result.server_events_received} server events received, {result.end_reason}"
+        f"{original}: {plural(result.client_events_sent, 'client event')} sent, "
+        f"{plural(result.server_events_received, 'server event')} received, {result.end_reason}"
     )
     click.echo(f"  compare: rtrec show {original}; rtrec show {result.session_id}")
 

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import csv
 import json
+import math
 import re
 import signal
 import sqlite3
@@ -28,7 +29,10 @@ _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 def parameter_value(text: str) -> int | float | str:
     """A -p value: integers and decimals as numbers (so `session_id = :id` matches)."""
     if _INTEGER.fullmatch(text):
-        return int(text)
+        number = int(text)
+        if not -(2**63) <= number < 2**63:
+            raise RtrecError(f"bad -p value {text}: beyond SQLite's 64-bit integers")
+        return number
     if _DECIMAL.fullmatch(text):
         return float(text)
     return text
@@ -68,6 +72,9 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[
 def _json_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no infinities or NaN: spelt as strings, the output stays valid JSON.
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
     return value
 
 
@@ -130,7 +137,10 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
     errors.  Example: rtrec sql "SELECT * FROM turns WHERE session_id = :s" -p s 1
     """
     if query == "-":
-        query = sys.stdin.read()
+        try:
+            query = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RtrecError(f"the query on stdin is not UTF-8 text ({exc.reason})") from exc
     conn = open_reader(db_path)
     try:
         warning = refresh(conn)
@@ -146,11 +156,13 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
                 if interrupt.requested:
                     raise KeyboardInterrupt from None
                 raise _sql_error(exc, guard) from exc
+            except UnicodeEncodeError as exc:  # bytes that are not UTF-8, from the shell
+                raise RtrecError("the query is not UTF-8 text") from exc
     finally:
         conn.close()
     if fmt == "json":
         data = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)

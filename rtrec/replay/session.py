@@ -24,6 +24,7 @@ from rtrec.replay.source import ReplaySource
 from rtrec.replay.strict import Received, StrictMatcher
 from rtrec.replay.timeline import Anchor, Timeline
 from rtrec.secrets import redact_query
+from rtrec.timefmt import plural
 
 Pace = Literal["clock", "client"]
 PACES: tuple[Pace, ...] = ("clock", "client")
@@ -53,7 +54,7 @@ class ClientReport:
     close_reason: str | None = None
 
     def summary(self) -> str:
-        parts = [f"{self.server_events_sent} server events sent"]
+        parts = [f"{plural(self.server_events_sent, 'server event')} sent"]
         if self.completed:
             parts.append("replay complete")
         if self.strict_failure:

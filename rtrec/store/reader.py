@@ -45,7 +45,7 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
         if row is None:
             raise SessionNotFound("no sessions recorded yet")
         return SessionRef(*row)
-    if ref.isdigit():
+    if ref.isdigit() and int(ref) < 2**63:  # larger numbers cannot be ids in SQLite
         row = conn.execute(f"SELECT {columns} FROM session WHERE id = ?", (int(ref),)).fetchone()
         if row is not None:
             return SessionRef(*row)

@@ -97,6 +97,8 @@ def open_reader(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 def check_file(path: str) -> None:
     """DatabaseError unless `path` is a file that starts like an SQLite database."""
+    if not path:
+        raise DatabaseError("no database given (--db is empty)")
     if os.path.isdir(path):
         raise DatabaseError(f"{path} is a directory, not a database file")
     try:

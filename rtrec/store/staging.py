@@ -66,5 +66,5 @@ def database_if_complete(path: str | os.PathLike[str]) -> Iterator[sqlite3.Conne
 
 def _remove(staged: str) -> None:
     for suffix in ("", *_SIDE_FILES):
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # gone, or never made (a read-only directory)
             os.unlink(staged + suffix)

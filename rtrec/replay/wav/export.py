@@ -160,6 +160,8 @@ def make_out_dir(path: Path) -> None:
         raise RtrecError(f"cannot write to {path}: it exists and is not a directory") from exc
     except OSError as exc:
         raise RtrecError(f"cannot create {path}: {exc.strerror or exc}") from exc
+    if os.statvfs(path).f_flag & os.ST_RDONLY:
+        raise RtrecError(f"cannot write to {path}: it is on a read-only file system")
     if not os.access(path, os.W_OK | os.X_OK):
         raise RtrecError(f"cannot write to {path}: permission denied")
 
