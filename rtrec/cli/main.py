@@ -168,7 +168,7 @@ def _watch_stdout() -> None:
         encoding=stream.encoding,
         errors=stream.errors,
         newline=None,
-        line_buffering=stream.line_buffering,
+        line_buffering=bool(stream.line_buffering),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TextIO, cast
 
 import click
 
@@ -49,7 +49,7 @@ def _output(path: str | None) -> Iterator[TextIO]:
         sys.stdout.flush()
         return
     with complete_or_nothing(path, "w", encoding="utf-8", newline="\n") as out:
-        yield out
+        yield cast(TextIO, out)  # opened in text mode
 
 
 @click.command(name="import")
