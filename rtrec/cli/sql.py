@@ -20,7 +20,8 @@ import click
 from rtrec.cli.options import db_option
 from rtrec.errors import RtrecError
 from rtrec.store.projected import refresh
-from rtrec.store.reading import QueryGuard, guard_queries, open_reader
+from rtrec.store.query_guard import QueryGuard, guard_queries
+from rtrec.store.reading import open_reader
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
