@@ -13,6 +13,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rtrec.timefmt import format_span_ms
+
 Row = Mapping[str, Any]
 
 
@@ -21,7 +23,11 @@ def item_line(item: Row) -> str:
     if kind == "message":
         text = item.get("text")
         said = text if text else "(no text or transcript)"
-        cut = f" [cut at {item['truncated_ms'] / 1000:.1f} s]" if item.get("truncated_ms") else ""
+        cut = (
+            f" [cut at {format_span_ms(item['truncated_ms'])}]"
+            if item.get("truncated_ms") is not None
+            else ""
+        )
         return f"{item.get('role') or '?'}: {said}{cut}"
     if kind == "function_call":
         return f"tool call: {item.get('name')}({item.get('arguments') or ''})"

@@ -107,7 +107,9 @@ def _decode_json(line: str) -> object:
     try:
         return json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise LineError(f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
+        # Some of json's messages end in "at" already ("Unterminated string starting at").
+        what = exc.msg.removesuffix(" at")
+        raise LineError(f"not valid JSON ({what} at column {exc.colno})") from exc
     except ValueError as exc:
         raise LineError(f"not valid JSON ({exc})") from exc
     except RecursionError as exc:

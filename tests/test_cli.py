@@ -115,11 +115,19 @@ def test_import_is_all_or_nothing(db_path, tmp_path):
     assert_one_line_error(
         run_cli("import", str(bad), db_path=db_path), f"{bad}:4:", "nothing was imported"
     )
-    result = run_cli("sessions", "--json", db_path=db_path)
-    assert json.loads(result.stdout) == []
+    # A failed import into a new database leaves no database (nor anything else) behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.jsonl"]
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
     assert_one_line_error(run_cli("import", str(empty), db_path=db_path), "no events")
+    assert not os.path.exists(db_path)
+    # Into an existing database: one transaction, and the file is as it was.
+    assert run_cli("import", str(real_session_files()[0]), db_path=db_path).returncode == 0
+    before = Path(db_path).read_bytes()
+    listing = sorted(p.name for p in tmp_path.iterdir())
+    assert_one_line_error(run_cli("import", str(bad), db_path=db_path), "nothing was imported")
+    assert Path(db_path).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing
 
 
 def test_import_from_stdin_and_bare_events(db_path):

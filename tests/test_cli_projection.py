@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from rtrec.recorder.service import Recorder
 from rtrec.sim.server import Simulator
 from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl
@@ -126,7 +128,7 @@ def test_sql_formats_parameters_and_stdin(call):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("DELETE FROM session", "attempt to write a readonly database"),
+        ("DELETE FROM session", "refused: DELETE on session would write"),
         ("SELECT nope FROM items", "no such column: nope"),
         ("SELECT 1; SELECT 2", "one statement at a time"),
         ("SELECT :missing", "binding parameter :missing. (give it with -p NAME VALUE)"),
@@ -270,3 +272,18 @@ async def test_show_a_refused_session(recorder, db_path):
     out = await asyncio.to_thread(lambda: _ok(run_cli("show", "last", db_path=db_path)))
     assert "upstream_refused" in out and "refused the connection: HTTP 429" in out
     assert "(no conversation items)" in out
+
+
+async def test_show_tells_the_relays_own_502_from_an_upstream_refusal(db_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        nowhere = f"ws://127.0.0.1:{closed.getsockname()[1]}"
+        async with Recorder(db_path, upstream=nowhere, port=0, live_status=False) as rec:
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(f"{rec.url}/v1/realtime?model=m"):
+                    pass
+            assert refused.value.response.status_code == 502
+            await rec.writer.flush()
+    out = await asyncio.to_thread(lambda: _ok(run_cli("show", "last", db_path=db_path)))
+    assert "rtrec cannot reach upstream" in out and "answered the client with HTTP 502" in out
+    assert "the upstream refused" not in out

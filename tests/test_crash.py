@@ -65,6 +65,14 @@ async def test_kill_9_mid_session(db_path, tmp_path):
     assert [line["frame"] for line in exported if line["dir"] == "client"] == sent[:kept]
     (row,) = json.loads(run_cli("sessions", "--json", db_path=db_path).stdout)
     assert row["end_reason"] == "interrupted"
+    # Readers show the cut session as interrupted without writing that down; the dead
+    # recorder's lock file stays until a command that writes opens the database.
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT end_reason FROM session").fetchone() == (None,)
+    assert list(Path(db_path).parent.glob("rtrec.db-lock-*"))
+    assert run_cli("reproject", db_path=db_path).returncode == 0
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT end_reason FROM session").fetchone() == ("interrupted",)
     assert not list(Path(db_path).parent.glob("rtrec.db-lock-*"))  # the dead lock is gone
 
     # A power cut: the OS loses the unsynced tail of the WAL.  Cut it anywhere.

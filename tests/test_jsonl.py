@@ -48,3 +48,16 @@ def test_event_lines_and_bare_events():
 def test_bad_lines_say_why(line, reason):
     with pytest.raises(LineError, match=reason):
         parse_line(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"frame": "never closed', "Unterminated string starting at column 11"),
+        ('{"frame": "a\x01b"}', "Invalid control character at column 13"),
+    ],
+)
+def test_messages_read_as_sentences(line, reason):
+    with pytest.raises(LineError) as failure:
+        parse_line(line)
+    assert reason in str(failure.value) and "at at" not in str(failure.value)

@@ -213,8 +213,9 @@ async def test_a_reader_catching_up_mid_call_and_the_follower_agree_with_a_rebui
     db_path: str, recorder: Recorder
 ):
     async def during() -> None:
-        # What `rtrec sql` does when run during the call: it projects the live session
-        # itself, moving the checkpoint under the follower's feet.
+        # What `rtrec reproject` does when run during the call (reading commands no
+        # longer write): it projects the live session itself, moving the checkpoint
+        # under the follower's feet.
         assert recorder.writer is not None
         await recorder.writer.flush()
         await asyncio.to_thread(_reader_catch_up, db_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -187,11 +188,13 @@ async def test_a_late_client_is_refused_once_the_replay_is_over(db_path: str) ->
 async def test_pytest_fixture_serves_a_jsonl_recording(rtrec_replay_server, tmp_path) -> None:
     recording = tmp_path / "call.jsonl"
     recording.write_text(TOOL_CALL_ROUND.read_text())
-    url = rtrec_replay_server(recording, pace="client", speed=4, strict=True)
+    # The call's opening only: its session.update, answered by session.updated (#2).
+    url = rtrec_replay_server(recording, pace="client", speed=4, strict=True, until="#2")
+    recorded_update = json.loads(TOOL_CALL_ROUND.read_text().splitlines()[1])["event"]
     client = AsyncOpenAI(api_key="sk-test", websocket_base_url=url)
     async with client.realtime.connect(model="gpt-realtime") as conn:
         assert (await conn.recv()).type == "session.created"
-        await conn.send({"type": "session.update", "session": {"type": "realtime"}})
+        await conn.send(recorded_update)
         assert (await asyncio.wait_for(conn.recv(), 10)).type == "session.updated"
     assert url.clients[0].strict_failure is None
     assert url.clients[0].server_events_sent == 2

@@ -11,15 +11,10 @@ from hypothesis import strategies as st
 
 from rtrec.audio_format import AudioFormat
 from rtrec.replay.clock import now_ns
-from rtrec.replay.cues import (
-    STRICT_EXTRA,
-    STRICT_MISMATCH,
-    ClientCues,
-    close_reason,
-    strict_mismatch,
-)
+from rtrec.replay.cues import STRICT_EXTRA, STRICT_MISMATCH, ClientCues, close_reason
 from rtrec.replay.feed import Feed
 from rtrec.replay.selection import Bound, Selection, SelectionError, TypeFilter
+from rtrec.replay.strict import Received, ScriptedEvent, StrictMatcher
 from rtrec.replay.terminal import TerminalView, format_time
 from rtrec.replay.timeline import Anchor, Timeline, schedule
 from rtrec.store.reader import RecordedFrame
@@ -142,12 +137,19 @@ def test_cues_match_the_kth_event_of_each_type_in_order() -> None:
 
 
 def test_strict_names_expected_and_received_events_within_a_close_reason() -> None:
-    assert strict_mismatch("session.update", "session.update", 0) is None
-    code, reason = strict_mismatch("session.update", "response.create", 2)  # type: ignore[misc]
+    recorded = [
+        ScriptedEvent(1, "session.update", '{"type":"session.update"}', 1),
+        ScriptedEvent(3, "response.create", '{"type":"response.create"}', 2),
+    ]
+    matcher = StrictMatcher(iter(recorded), iter(recorded))
+    assert matcher.check(Received("session.update", '{"type":"session.update"}')) is None
+    code, reason = matcher.check(Received("session.update", '{"type":"session.update"}'))  # type: ignore[misc]
     assert code == STRICT_MISMATCH
-    assert "expected session.update" in reason and "received response.create" in reason
-    assert "#3" in reason
-    code, reason = strict_mismatch(None, "response.create", 5, exhausted=True)  # type: ignore[misc]
+    assert "expected response.create" in reason and "received session.update" in reason
+    assert "#2" in reason
+    done = StrictMatcher(iter(recorded[:1]), iter(recorded[:1]))
+    assert done.check(Received("session.update", '{"type":"session.update"}')) is None
+    code, reason = done.check(Received("response.create", "{}"))  # type: ignore[misc]
     assert code == STRICT_EXTRA and "received response.create" in reason
     long = close_reason("é" * 200)
     assert len(long.encode()) <= 123 and long.endswith("...")

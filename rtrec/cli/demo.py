@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from rtrec.aio import run
 from rtrec.cli.options import db_option
 from rtrec.sim.demo import run_demo
 from rtrec.sim.protocols import SIM_PROTOCOLS
+from rtrec.store.db import default_db_path
 
-NEXT_STEPS = """\
-Try next:
-  rtrec sessions                                   # the recorded sessions
-  rtrec show last                                  # the rebuilt conversation
-  rtrec replay last --speed 4                      # watch it again, 4x
-  rtrec export-wav last --out demo-audio --timeline
-  rtrec sql "SELECT type, count(*) FROM events GROUP BY type ORDER BY 2 DESC"
-  rtrec export last > demo.jsonl                   # every frame, exactly"""
+
+def next_steps(db_path: str) -> str:
+    """What to try next, with --db when the demo did not record into the default database."""
+    db = "" if db_path == default_db_path() else f" --db {shlex.quote(db_path)}"
+    lines = [
+        (f"rtrec sessions{db}", "the recorded sessions"),
+        (f"rtrec show last{db}", "the rebuilt conversation"),
+        (f"rtrec replay last --speed 4{db}", "watch it again, 4x"),
+        (f"rtrec export-wav last --out demo-audio --timeline{db}", "what the user heard"),
+        (
+            f'rtrec sql "SELECT turn, text, latency_ms FROM turns"{db}',
+            "voice latency per turn",
+        ),
+        (f"rtrec export last{db} > demo.jsonl", "every frame, exactly"),
+    ]
+    width = max(len(command) for command, _ in lines) + 2
+    return "Try next:\n" + "\n".join(f"  {command.ljust(width)}# {why}" for command, why in lines)
 
 
 @click.command()
@@ -33,7 +45,7 @@ def demo(db_path: str, protocol: str) -> None:
     click.echo(f"rtrec demo: recording a simulated voice-agent call into {db_path}")
     session_id = run(run_demo(db_path, lambda line: click.echo(f"  {line}"), protocol))
     click.echo(f"\nRecorded session {session_id} in {db_path}.\n")
-    click.echo(NEXT_STEPS)
+    click.echo(next_steps(db_path))
 
 
 COMMANDS = [demo]

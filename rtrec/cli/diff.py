@@ -8,9 +8,9 @@ import click
 
 from rtrec.cli.options import db_option, json_option
 from rtrec.diff import diff_lines, summary, summary_lines
-from rtrec.store.db import open_db
 from rtrec.store.projected import read_projection, refresh
 from rtrec.store.reader import resolve_session
+from rtrec.store.reading import open_reader
 
 
 @click.command()
@@ -25,8 +25,9 @@ def diff(db_path: str, a: str, b: str, as_json: bool, exit_code: bool) -> None:
     """Compare two sessions' rebuilt conversations (e.g. a call and its replay --to).
 
     Items are compared by what they say, not by the ids the server gave them.
+    SESSION_A and SESSION_B are each a session id, a prefix of its uuid, or `last`.
     """
-    conn = open_db(db_path, create=False)
+    conn = open_reader(db_path)
     try:
         warning = refresh(conn)
         if warning:

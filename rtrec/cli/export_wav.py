@@ -11,8 +11,9 @@ import click
 
 from rtrec.cli.options import db_option, session_argument
 from rtrec.replay.wav.export import CONTAINERS, SPLITS, ExportOptions, export_wav
-from rtrec.store.db import open_db_readonly
 from rtrec.store.reader import resolve_session
+from rtrec.store.reading import open_reader
+from rtrec.timefmt import plural
 
 MAX_WARNINGS_SHOWN = 20
 
@@ -65,7 +66,7 @@ class Warnings:
     def summary(self) -> None:
         hidden = self.count - MAX_WARNINGS_SHOWN
         if hidden > 0:
-            click.echo(f"rtrec: warning: … and {hidden} more warnings", err=True)
+            click.echo(f"rtrec: warning: … and {plural(hidden, 'more warning')}", err=True)
 
 
 def _describe_rate(rate: int) -> str:
@@ -121,7 +122,7 @@ def export_wav_command(
     user.wav holds every input_audio_buffer.append, assistant.wav every response audio
     delta, each in the session's format and rate (a format change starts a new file).
     """
-    conn = open_db_readonly(db_path)
+    conn = open_reader(db_path)
     progress = ProgressBar(sys.stderr)
     warnings = Warnings()
     try:
@@ -148,8 +149,8 @@ def export_wav_command(
         )
     skipped = f", {result.skipped} skipped" if result.skipped else ""
     click.echo(
-        f"exported {result.chunks} audio chunks{skipped} from session {ref.id} "
-        f"into {len(result.files)} files",
+        f"exported {plural(result.chunks, 'audio chunk')}{skipped} from session {ref.id} "
+        f"into {plural(len(result.files), 'file')}",
         err=True,
     )
 

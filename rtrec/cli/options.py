@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,6 +13,15 @@ from rtrec.store.db import default_db_path
 F = TypeVar("F", bound=Callable[..., object])
 
 
+DB_PATH_KEY = "rtrec.db_path"
+
+
+def _remember_db(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # For error messages raised after the command's own context has closed.
+    ctx.meta[DB_PATH_KEY] = value
+    return value
+
+
 def db_option(func: F) -> F:
     return click.option(
         "--db",
@@ -19,6 +29,7 @@ def db_option(func: F) -> F:
         default=default_db_path,
         show_default="./rtrec.db, or $RTREC_DB",
         type=click.Path(dir_okay=False),
+        callback=_remember_db,
         help="The event log database.",
     )(func)
 
@@ -29,7 +40,14 @@ def json_option(func: F) -> F:
     )
 
 
+SESSION_HELP = (
+    "SESSION is a session id (as `rtrec sessions` lists them), a prefix of its uuid, or `last`."
+)
+
+
 def session_argument(func: F) -> F:
+    # Arguments have no help of their own in click: the command's help says it.
+    func.__doc__ = f"{inspect.cleandoc(func.__doc__ or '')}\n\n{SESSION_HELP}"
     return click.argument("session", metavar="SESSION")(func)
 
 

@@ -46,13 +46,24 @@ def parse_listen(value: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+# Text with word boundaries, punctuation and digits, as frames have: a pattern that
+# finds an empty match here would insert [redacted] all over every frame.
+_EMPTY_MATCH_PROBE = '{"type": "x.y", "n": 1}\n'
+
+
 def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     compiled = []
     for pattern in patterns:
         try:
-            compiled.append(re.compile(pattern))
+            regex = re.compile(pattern)
         except re.error as exc:
             raise ConfigError(f"bad --redact {pattern!r}: {exc}") from exc
+        if any(m.start() == m.end() for m in regex.finditer(_EMPTY_MATCH_PROBE)):
+            raise ConfigError(
+                f"bad --redact {pattern!r}: it matches the empty string, so it would redact "
+                "every frame; give a pattern that matches at least one character"
+            )
+        compiled.append(regex)
     return tuple(compiled)
 
 

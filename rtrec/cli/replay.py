@@ -24,6 +24,8 @@ from rtrec.replay.server import ReplayServer
 from rtrec.replay.session import PACES, ReplayOptions
 from rtrec.replay.source import ReplaySource
 from rtrec.replay.terminal import TerminalView
+from rtrec.replay.timeline import MAX_IDLE_LIMIT_S, MAX_SPEED, MIN_SPEED
+from rtrec.timefmt import plural
 from rtrec.tls import server_context
 
 
@@ -35,13 +37,15 @@ class Target:
     value: str | None = None
 
 
-def parse_positive(flag: str, text: str) -> float:
+def parse_positive(flag: str, text: str, *, low: float = 0.0, high: float) -> float:
+    """A number > 0 (and >= low when low is set), at most `high`."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"bad {flag} {text!r}: expected a number > 0")
+    if not (math.isfinite(value) and value > 0 and low <= value <= high):
+        expected = f"from {low:g} to {high:g}" if low else f"> 0, at most {high:g}"
+        raise ConfigError(f"bad {flag} {text!r}: expected a number {expected}")
     return value
 
 
@@ -185,8 +189,12 @@ def replay(
     new session, linked to this one.  T is seconds (12.5, 1:02.5) or #SEQ a sequence
     number, both inclusive.
     """
-    speed_f = parse_positive("--speed", speed)
-    idle_s = parse_positive("--idle-limit", idle_limit) if idle_limit is not None else None
+    speed_f = parse_positive("--speed", speed, low=MIN_SPEED, high=MAX_SPEED)
+    idle_s = (
+        parse_positive("--idle-limit", idle_limit, high=MAX_IDLE_LIMIT_S)
+        if idle_limit is not None
+        else None
+    )
     selection = _selection(start, end, only, types)
     target = _target(jsonl, serve, to_url)
     if target.kind != "serve":
@@ -226,15 +234,16 @@ def _to_stdout(
         if colour is None:
             colour = out.isatty() and not os.environ.get("NO_COLOR")
         conn = source.connect()
-        view = TerminalView(source.session.adapter, source.media_cursor(conn), colour=colour)
-        sink = TerminalSink(out, view, on_finish=conn.close)
-    try:
-        emitted = run(play(source, sink, speed=options.speed, idle_limit_s=options.idle_limit_s))
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, and keep Python's exit flush quiet.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return
+        cursor = source.media_cursor(conn)
+
+        def done() -> None:
+            cursor.close()
+            conn.close()
+
+        view = TerminalView(source.session.adapter, cursor, colour=colour)
+        sink = TerminalSink(out, view, on_finish=done)
+    # A reader that goes away (`| head`) ends the replay quietly: see rtrec/cli/main.py.
+    emitted = run(play(source, sink, speed=options.speed, idle_limit_s=options.idle_limit_s))
     if emitted == 0:
         raise RtrecError(f"nothing to replay: no event of {source.session.label} matches")
 
@@ -336,8 +345,8 @@ def _resend(
     original = source.session.ref.id
     click.echo(
         f"recorded session {result.session_id} ({result.uuid[:8]}), replayed from session "
-        f"{original}: {result.client_events_sent} client events sent, "
-        f"{result.server_events_received} server events received, {result.end_reason}"
+        f"{original}: {plural(result.client_events_sent, 'client event')} sent, "
+        f"{plural(result.server_events_received, 'server event')} received, {result.end_reason}"
     )
     click.echo(f"  compare: rtrec show {original}; rtrec show {result.session_id}")
 

@@ -16,8 +16,11 @@ from rtrec.store.reader import resolve_session
 def reproject(db_path: str, session: str | None) -> None:
     """Rebuild items, responses, turns and the other views from the events alone.
 
-    Every session, or just SESSION.  Projections are kept current automatically;
-    this is for after an upgrade of rtrec, or to check that nothing drifted.
+    Every session, or just SESSION (a session id, a uuid prefix, or `last`).  The
+    recorder and import keep projections current; reading commands rebuild in memory
+    what is behind (after a recorder was killed, or an upgrade of rtrec), and this
+    stores it.  It also upgrades an older rtrec's database, and checks that nothing
+    drifted.
     """
     conn = open_db(db_path, create=False)
     try:

@@ -8,8 +8,8 @@ import sqlite3
 import click
 
 from rtrec.cli.options import db_option, json_option
-from rtrec.store.db import open_db
 from rtrec.store.projected import refresh
+from rtrec.store.reading import open_reader
 from rtrec.timefmt import format_duration
 
 
@@ -30,7 +30,7 @@ def _seconds(ms: object) -> str:
 @json_option
 def sessions(db_path: str, as_json: bool) -> None:
     """List recorded sessions: id, start, duration, model, events, audio, end reason."""
-    conn = open_db(db_path, create=False)
+    conn = open_reader(db_path)
     warning = refresh(conn)  # audio seconds, voice… come from the projections
     rows = session_rows(conn)
     conn.close()

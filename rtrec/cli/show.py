@@ -6,9 +6,9 @@ import click
 
 from rtrec.cli.options import db_option, session_argument
 from rtrec.cli.transcript import dumps, render
-from rtrec.store.db import open_db
 from rtrec.store.projected import read_projection, refresh
 from rtrec.store.reader import resolve_session
+from rtrec.store.reading import open_reader
 
 
 @click.command()
@@ -22,7 +22,7 @@ def show(db_path: str, session: str, as_json: bool) -> None:
     their arguments and results, where audio was cut, deleted items, and each
     response's status, latency and tokens.
     """
-    conn = open_db(db_path, create=False)
+    conn = open_reader(db_path)
     try:
         ref = resolve_session(conn, session)
         warning = refresh(conn, ref.id)

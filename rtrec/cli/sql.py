@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import json
-import os
+import math
 import re
+import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import Any
 
 import click
 
 from rtrec.cli.options import db_option
 from rtrec.errors import RtrecError
-from rtrec.store.db import is_writable, open_db_readonly
-from rtrec.store.projected import refresh_path
+from rtrec.store.projected import refresh
+from rtrec.store.query_guard import QueryGuard, guard_queries
+from rtrec.store.reading import open_reader
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
@@ -26,7 +30,10 @@ _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 def parameter_value(text: str) -> int | float | str:
     """A -p value: integers and decimals as numbers (so `session_id = :id` matches)."""
     if _INTEGER.fullmatch(text):
-        return int(text)
+        number = int(text)
+        if not -(2**63) <= number < 2**63:
+            raise RtrecError(f"bad -p value {text}: beyond SQLite's 64-bit integers")
+        return number
     if _DECIMAL.fullmatch(text):
         return float(text)
     return text
@@ -66,7 +73,47 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[
 def _json_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"$base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, float) and not math.isfinite(value):
+        # JSON has no infinities or NaN: spelt as strings, the output stays valid JSON.
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
     return value
+
+
+def _sql_error(exc: Exception, guard: QueryGuard) -> RtrecError:
+    if guard.refused is not None:
+        return RtrecError(f"refused: {guard.refused}, and rtrec sql only reads")
+    hint = " (give it with -p NAME VALUE)" if "binding parameter" in str(exc) else ""
+    return RtrecError(f"SQL error: {exc}{hint}")
+
+
+class _Interrupt:
+    """Ctrl-C during a query: SQLite checks `requested` every few thousand steps."""
+
+    STEPS = 10_000
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+    def check(self) -> int:
+        return 1 if self.requested else 0  # non-zero: SQLite stops the query
+
+
+@contextlib.contextmanager
+def interruptible(conn: sqlite3.Connection) -> Iterator[_Interrupt]:
+    """Let Ctrl-C stop a long query: Python's own handler only runs between statements."""
+    interrupt = _Interrupt()
+    previous = signal.signal(signal.SIGINT, interrupt.on_signal)
+    conn.set_progress_handler(interrupt.check, _Interrupt.STEPS)
+    try:
+        yield interrupt
+    finally:
+        conn.set_progress_handler(None, 0)
+        signal.signal(signal.SIGINT, previous)
+    if interrupt.requested:
+        raise KeyboardInterrupt
 
 
 @click.command()
@@ -91,26 +138,32 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
     errors.  Example: rtrec sql "SELECT * FROM turns WHERE session_id = :s" -p s 1
     """
     if query == "-":
-        query = sys.stdin.read()
-    refreshed = os.path.exists(db_path) and is_writable(db_path)
-    if refreshed:
-        # Migrate, recover and project first; a read-only file is read as it is.
-        warning = refresh_path(db_path)
+        try:
+            query = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RtrecError(f"the query on stdin is not UTF-8 text ({exc.reason})") from exc
+    conn = open_reader(db_path)
+    try:
+        warning = refresh(conn)
         if warning:
             click.echo(f"rtrec: {warning}", err=True)
-    conn = open_db_readonly(db_path, up_to_date=refreshed)
-    try:
-        cursor = conn.execute(query, {name: parameter_value(v) for name, v in params})
-        columns = [d[0] for d in cursor.description or ()]
-        rows = cursor.fetchall()
-    except (sqlite3.Error, sqlite3.Warning) as exc:
-        hint = " (give it with -p NAME VALUE)" if "binding parameter" in str(exc) else ""
-        raise RtrecError(f"SQL error: {exc}{hint}") from exc
+        guard = guard_queries(conn)
+        with interruptible(conn) as interrupt:
+            try:
+                cursor = conn.execute(query, {name: parameter_value(v) for name, v in params})
+                columns = [d[0] for d in cursor.description or ()]
+                rows = cursor.fetchall()
+            except (sqlite3.Error, sqlite3.Warning) as exc:
+                if interrupt.requested:
+                    raise KeyboardInterrupt from None
+                raise _sql_error(exc, guard) from exc
+            except UnicodeEncodeError as exc:  # bytes that are not UTF-8, from the shell
+                raise RtrecError("the query is not UTF-8 text") from exc
     finally:
         conn.close()
     if fmt == "json":
         data = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)

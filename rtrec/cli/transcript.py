@@ -11,7 +11,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from rtrec.timefmt import format_duration
+from rtrec.timefmt import format_duration, format_span_ms, plural
 
 Row = dict[str, Any]
 INDENT = " " * 10
@@ -19,6 +19,10 @@ INDENT = " " * 10
 
 def _seconds(ms: float | None) -> str:
     return f"{ms / 1000:.1f} s" if isinstance(ms, int | float) else "?"
+
+
+def _span(ms: float | None) -> str:
+    return format_span_ms(ms) if isinstance(ms, int | float) else "?"
 
 
 def _ms(ms: float | None) -> str:
@@ -65,7 +69,13 @@ def header(state: dict[str, Any]) -> list[str]:
         )
     ]
     if s.get("refused_status") is not None:
-        lines.append(f"the upstream refused the connection: HTTP {s['refused_status']}")
+        unreachable = str(s.get("error") or "")
+        if unreachable.startswith("cannot reach upstream"):  # the relay's own 502
+            lines.append(
+                f"rtrec {unreachable} (it answered the client with HTTP {s['refused_status']})"
+            )
+        else:
+            lines.append(f"the upstream refused the connection: HTTP {s['refused_status']}")
     if config or s.get("provider_session_id"):
         settings = [
             f"provider session {s['provider_session_id']}"
@@ -83,9 +93,9 @@ def header(state: dict[str, Any]) -> list[str]:
         ]
         lines.append(" · ".join(x for x in settings if x))
     totals = [
-        f"{s.get('event_count', 0):,} events",
-        f"audio {_seconds(s.get('audio_in_ms'))} in / {_seconds(s.get('audio_out_ms'))} out",
-        f"{s.get('responses') or 0} responses",
+        plural(s.get("event_count") or 0, "event", grouped=True),
+        f"audio {_span(s.get('audio_in_ms'))} in / {_span(s.get('audio_out_ms'))} out",
+        plural(s.get("responses") or 0, "response"),
         f"usage {s['usage_seconds']:g} s" if s.get("usage_seconds") is not None else None,
         f"{s['input_tokens']:,} in / {s['output_tokens']:,} out tokens"
         if s.get("input_tokens") is not None and s.get("output_tokens") is not None
@@ -106,9 +116,9 @@ def item_lines(item: Row, calls: dict[str, Row]) -> list[str]:
     kind = item.get("type")
     if kind == "message":
         who = item.get("role") or "?"
-        audio = f"audio {_seconds(item['audio_ms'])}" if item.get("audio_ms") else ""
+        audio = f"audio {_span(item['audio_ms'])}" if item.get("audio_ms") else ""
         cut = (
-            f" [cut at {_seconds(item['truncated_ms'])}]"
+            f" [cut at {_span(item['truncated_ms'])}]"
             if item.get("truncated_ms") is not None
             else ""
         )
@@ -162,7 +172,7 @@ def response_line(response: Row, turn_latency: dict[str, float]) -> str:
     if response.get("out_of_band"):
         parts.append("out of band")
     if response.get("audio_ms"):
-        parts.append(f"audio {_seconds(response['audio_ms'])}")
+        parts.append(f"audio {_span(response['audio_ms'])}")
     latency = turn_latency.get(response.get("response_id") or "")
     first = response.get("first_audio_ms") or response.get("first_text_ms")
     if latency is not None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from typing import TextIO
+from typing import TextIO, cast
 
 import click
 
 from rtrec.cli.options import db_option, session_argument
-from rtrec.errors import RtrecError
 from rtrec.jsonl import encode_line
-from rtrec.store.db import open_db
+from rtrec.outfile import complete_or_nothing
 from rtrec.store.importer import import_jsonl, is_spill, restore_spill
 from rtrec.store.reader import iter_frames, resolve_session
+from rtrec.store.reading import open_reader
 from rtrec.store.spill import read_spill_lines
+from rtrec.store.staging import database_if_complete
+from rtrec.timefmt import plural
 
 
 @click.command()
@@ -29,7 +31,7 @@ from rtrec.store.spill import read_spill_lines
 )
 def export(db_path: str, session: str, output: str | None) -> None:
     """Write a session as JSONL: one line per frame, exactly as it crossed the wire."""
-    conn = open_db(db_path, create=False)
+    conn = open_reader(db_path)
     try:
         ref = resolve_session(conn, session)
         with _output(output) as out:
@@ -46,12 +48,8 @@ def _output(path: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    try:
-        out = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
-    except OSError as exc:
-        raise RtrecError(f"cannot write {path}: {exc.strerror}") from exc
-    with out:
-        yield out
+    with complete_or_nothing(path, "w", encoding="utf-8", newline="\n") as out:
+        yield cast(TextIO, out)  # opened in text mode
 
 
 @click.command(name="import")
@@ -63,22 +61,20 @@ def import_(db_path: str, file: str) -> None:
     All or nothing: a bad line is reported with its number and nothing is imported.
     A spill file left by `rtrec record` is restored into the sessions it came from.
     """
-    conn = open_db(db_path)
-    try:
+    with database_if_complete(db_path) as conn:
         if file != "-" and is_spill(next(read_spill_lines(file), b"")):
             restored = restore_spill(conn, read_spill_lines(file), source_name=file)
             click.echo(
-                f"restored {restored.added} events into {len(restored.sessions)} sessions "
+                f"restored {plural(restored.added, 'event')} into "
+                f"{plural(len(restored.sessions), 'session')} "
                 f"({restored.already_there} were already there)",
                 err=True,
             )
             return
         with _input(file) as lines:
             session = import_jsonl(conn, lines, source_name="<stdin>" if file == "-" else file)
-    finally:
-        conn.close()
     click.echo(
-        f"imported {session.next_seq} events as session {session.db_id} ({session.uuid})",
+        f"imported {plural(session.next_seq, 'event')} as session {session.db_id} ({session.uuid})",
         err=True,
     )
 

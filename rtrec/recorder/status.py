@@ -13,7 +13,7 @@ import time
 from typing import TextIO
 
 from rtrec.store.session import LiveSession
-from rtrec.timefmt import format_duration
+from rtrec.timefmt import format_duration, plural
 
 _CLEAR_TO_END = "\x1b[J"
 
@@ -26,7 +26,7 @@ def session_line(session: LiveSession, now_ns: int | None = None) -> str:
     elapsed_s = ((now_ns or time.monotonic_ns()) - session.t0_ns) / 1e9
     model = session.model or "?"
     return (
-        f"{session.uuid[:8]} {model}  {session.next_seq:,} events  "
+        f"{session.uuid[:8]} {model}  {plural(session.next_seq, 'event', grouped=True)}  "
         f"in {session.audio_in_ms / 1000:.1f} s  out {session.audio_out_ms / 1000:.1f} s  "
         f"{format_duration(elapsed_s)}"
     )

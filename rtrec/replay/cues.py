@@ -4,21 +4,16 @@
 its type is matched by the live client's k-th event of that type, and the server
 events that followed it are held until that counterpart has arrived.
 
-`strict_mismatch` serves `--strict`: the live client's events must have the
-recorded client events' types, in the recorded order.
+`--strict` is rtrec/replay/strict.py.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-# Close codes of --strict (4000-4999 is the range RFC 6455 leaves to applications).
-STRICT_MISMATCH = 4001  # the client sent a different event than the recording has next
-STRICT_EXTRA = 4002  # the client sent an event after the recording's last client event
-MAX_REASON_BYTES = 123  # a close frame's reason must fit in 123 bytes of UTF-8
+from rtrec.replay.strict import BINARY, MAX_REASON_BYTES, NOT_JSON, STRICT_EXTRA, STRICT_MISMATCH
 
-NOT_JSON = "(not JSON)"
-BINARY = "(binary frame)"
+__all__ = ["BINARY", "NOT_JSON", "STRICT_EXTRA", "STRICT_MISMATCH", "ClientCues", "close_reason"]
 
 
 class ClientCues:
@@ -36,32 +31,6 @@ class ClientCues:
         if not waiting:
             return None
         return waiting.popleft()
-
-
-def describe_type(event_type: str | None, binary: bool = False) -> str:
-    if binary:
-        return BINARY
-    return event_type if event_type is not None else NOT_JSON
-
-
-def strict_mismatch(
-    expected: str | None, received: str | None, index: int, *, exhausted: bool = False
-) -> tuple[int, str] | None:
-    """(close code, reason) when the client's `index`-th event (0-based) breaks the recording.
-
-    `received` is the type as `describe_type` gives it; `exhausted` means the
-    recording has no client event left to match.
-    """
-    if exhausted:
-        reason = f"rtrec strict: expected no more client events, received {received}"
-        return STRICT_EXTRA, close_reason(reason)
-    if describe_type(expected) == received:
-        return None
-    reason = (
-        f"rtrec strict: client event #{index + 1}: expected {describe_type(expected)}, "
-        f"received {received}"
-    )
-    return STRICT_MISMATCH, close_reason(reason)
 
 
 def close_reason(text: str) -> str:

@@ -22,6 +22,9 @@ from fnmatch import fnmatchcase
 from rtrec.replay.timeline import NS_PER_S
 
 DIRECTIONS = ("client", "server")
+# Beyond every recorded time and sequence number (the log keeps both in 64 bits): a
+# bound further out means "after everything", and must not overflow on its way to SQL.
+BEYOND = 2**62
 _WILDCARDS = frozenset("*?[")
 
 
@@ -43,7 +46,7 @@ class Bound:
             digits = value[1:].strip()
             if not digits.isdigit():
                 raise SelectionError(f"{text!r}: expected #SEQ with a whole number, e.g. #120")
-            return cls(seq=int(digits))
+            return cls(seq=min(int(digits), BEYOND))
         return cls(t_ns=_parse_seconds(text))
 
     def __str__(self) -> str:
@@ -69,7 +72,7 @@ def _parse_seconds(text: str) -> int:
         raise SelectionError(_bound_help(text))
     if len(numbers) > 1 and numbers[-1] >= 60:
         raise SelectionError(_bound_help(text))
-    return round(seconds * NS_PER_S)
+    return min(round(seconds * NS_PER_S), BEYOND) if seconds < BEYOND / NS_PER_S else BEYOND
 
 
 def _bound_help(text: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,11 +17,13 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from rtrec.replay.clock import now_ns, sleep_until
-from rtrec.replay.cues import ClientCues, describe_type, strict_mismatch
+from rtrec.replay.cues import ClientCues, close_reason
 from rtrec.replay.feed import Feed
 from rtrec.replay.source import ReplaySource
+from rtrec.replay.strict import Received, StrictMatcher
 from rtrec.replay.timeline import Anchor, Timeline
 from rtrec.secrets import redact_query
+from rtrec.timefmt import plural
 
 Pace = Literal["clock", "client"]
 PACES: tuple[Pace, ...] = ("clock", "client")
@@ -52,7 +53,7 @@ class ClientReport:
     close_reason: str | None = None
 
     def summary(self) -> str:
-        parts = [f"{self.server_events_sent} server events sent"]
+        parts = [f"{plural(self.server_events_sent, 'server event')} sent"]
         if self.completed:
             parts.append("replay complete")
         if self.strict_failure:
@@ -154,10 +155,13 @@ class ClientReplay:
         accepts = self.source.selection.types.accepts
         conn = self.source.connect() if self.options.strict else None
         try:
-            expected_types = self.source.client_types(conn) if conn is not None else None
+            matcher = (
+                StrictMatcher(self.source.client_script(conn), self.source.client_script(conn))
+                if conn is not None
+                else None
+            )
             async for message in self.ws:
                 arrived_ns = now_ns()
-                binary = isinstance(message, bytes)
                 text = message if isinstance(message, str) else None
                 if isinstance(message, bytes) and self._adapter.json_in_binary:
                     text = message.decode("utf-8", "replace")  # Gemini's JSON in binary
@@ -165,13 +169,12 @@ class ClientReplay:
                 event_type = envelope.type if envelope is not None else None
                 if not accepts(event_type):
                     continue
-                if expected_types is not None:
-                    received = describe_type(event_type, binary and event_type is None)
-                    failure = self._check(expected_types, received)
+                if matcher is not None:
+                    failure = matcher.check(Received(event_type, message))
                     if failure is not None:
                         code, reason = failure
                         self.report.strict_failure = reason
-                        await self.ws.close(code, reason)
+                        await self.ws.close(code, matcher.close_reason or close_reason(reason))
                         return
                 self.report.client_events_received += 1
                 self._cues.arrived(event_type, arrived_ns)
@@ -179,13 +182,14 @@ class ClientReplay:
         except ConnectionClosed:
             pass
         finally:
+            if matcher is not None and self.report.strict_failure is None and _client_left(self.ws):
+                # The client closed the connection with recorded events still to come:
+                # a missing turn at the end of a call shows here.
+                self.report.strict_failure = matcher.missing()
             if conn is not None:
                 conn.close()
 
-    def _check(self, expected_types: Iterator[str | None], received: str) -> tuple[int, str] | None:
-        marker = object()
-        expected = next(expected_types, marker)
-        index = self.report.client_events_received
-        if expected is marker:
-            return strict_mismatch(None, received, index, exhausted=True)
-        return strict_mismatch(expected, received, index)  # type: ignore[arg-type]
+
+def _client_left(ws: ServerConnection) -> bool:
+    """Whether the client, not this server, started the closing handshake."""
+    return bool(getattr(ws.protocol, "close_rcvd_then_sent", False))

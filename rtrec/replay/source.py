@@ -14,22 +14,21 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from rtrec.errors import RtrecError
 from rtrec.protocols import adapter_named
 from rtrec.protocols.base import Adapter, MediaFact, MediaRow
 from rtrec.replay.selection import Bound, Selection
-from rtrec.store.db import BUSY_TIMEOUT_MS, open_db
+from rtrec.replay.strict import STREAM_TYPES, ScriptedEvent
 from rtrec.store.metadata import session_protocol
 from rtrec.store.reader import (
-    PAGE_ROWS,
     RecordedFrame,
     SessionRef,
     iter_frames,
     iter_media_rows,
+    iter_script,
     resolve_session,
 )
+from rtrec.store.reading import connect_reader, open_reader
 
 _NEVER = 2**62
 WINDOW_ROWS = 64  # rows per read of a replay: well under a millisecond of work
@@ -74,7 +73,7 @@ class ReplaySource:
     @classmethod
     def open(cls, db_path: str, session_ref: str, selection: Selection) -> ReplaySource:
         """Find the session (RtrecError if there is none) and resolve the selection's bounds."""
-        conn = open_db(db_path, create=False)
+        conn = open_reader(db_path)
         try:
             ref = resolve_session(conn, session_ref)
             session = _load_session(conn, ref)
@@ -90,13 +89,7 @@ class ReplaySource:
 
     def connect(self) -> sqlite3.Connection:
         """A read-only connection of its own, usable from a worker thread."""
-        uri = Path(self.db_path).resolve().as_uri() + "?mode=ro"
-        try:
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        except sqlite3.Error as exc:
-            raise RtrecError(f"cannot read {self.db_path}: {exc}") from exc
-        return conn
+        return connect_reader(self.db_path)
 
     def frames(self, conn: sqlite3.Connection) -> Iterator[RecordedFrame]:
         """The selected frames, in recorded order."""
@@ -148,22 +141,24 @@ class ReplaySource:
 
         return read
 
-    def client_types(self, conn: sqlite3.Connection) -> Iterator[str | None]:
-        """The types of the selected client events, in order, without reading their frames."""
+    def client_script(self, conn: sqlite3.Connection) -> Iterator[ScriptedEvent]:
+        """The selected client events in order, for --strict: each with its stretch (the
+        number of selected server events before it), frames read for all but audio."""
         accepts = self.selection.types.accepts
-        after = self.first_seq - 1
-        while True:
-            rows = conn.execute(
-                "SELECT seq, type FROM event WHERE session_id = ? AND direction = 'client' "
-                f"AND seq > ? AND seq <= ? ORDER BY seq LIMIT {PAGE_ROWS}",
-                (self.session.ref.id, after, self.last_seq),
-            ).fetchall()
-            for _, event_type in rows:
-                if accepts(event_type):
-                    yield event_type
-            if len(rows) < PAGE_ROWS:
-                return
-            after = rows[-1][0]
+        stretch = 0
+        for seq, direction, event_type, frame in iter_script(
+            conn,
+            self.session.ref.id,
+            from_seq=self.first_seq,
+            until_seq=self.last_seq,
+            frames_unless=STREAM_TYPES,
+        ):
+            if not accepts(event_type):
+                continue
+            if direction == "server":
+                stretch += 1
+            else:
+                yield ScriptedEvent(seq, event_type, frame, stretch)
 
     def count(self, conn: sqlite3.Connection, direction: str | None = None) -> int:
         """Events in the seq range (before type filtering), optionally of one direction."""
@@ -199,6 +194,12 @@ class MediaCursor:
         self._fold = adapter.media()
         self._rows = rows
         self._next: MediaRow | None = None
+
+    def close(self) -> None:
+        """Stop reading (before the connection closes)."""
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
 
     def __call__(self, frame: RecordedFrame) -> list[MediaFact]:
         while True:

@@ -17,18 +17,30 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 NS_PER_S = 1_000_000_000
+# Beyond these, offsets in ns overflow what a clock can wait for (and mean nothing):
+# a speed of 1e-300 or an idle limit of 1e308 seconds.
+MIN_SPEED = 0.001
+MAX_SPEED = 1_000_000.0
+MAX_IDLE_LIMIT_S = 1_000_000.0
 
 
 def check_speed(speed: float) -> float:
     """The speed as given, or ValueError saying why it cannot be used."""
-    if not math.isfinite(speed) or speed <= 0:
-        raise ValueError(f"speed must be a number > 0, not {speed!r}")
+    if not (math.isfinite(speed) and speed > 0 and MIN_SPEED <= speed <= MAX_SPEED):
+        raise ValueError(
+            f"speed must be a number from {MIN_SPEED:g} to {MAX_SPEED:g}, not {speed!r}"
+        )
     return speed
 
 
 def check_idle_limit(idle_limit_s: float | None) -> float | None:
-    if idle_limit_s is not None and (not math.isfinite(idle_limit_s) or idle_limit_s < 0):
-        raise ValueError(f"idle limit must be a number of seconds >= 0, not {idle_limit_s!r}")
+    if idle_limit_s is not None and not (
+        math.isfinite(idle_limit_s) and 0 <= idle_limit_s <= MAX_IDLE_LIMIT_S
+    ):
+        raise ValueError(
+            f"idle limit must be a number of seconds from 0 to {MAX_IDLE_LIMIT_S:g}, "
+            f"not {idle_limit_s!r}"
+        )
     return idle_limit_s
 
 

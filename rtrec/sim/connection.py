@@ -13,6 +13,7 @@ import base64
 import binascii
 import contextlib
 import json
+import random
 import secrets
 import string
 import time
@@ -59,6 +60,11 @@ class SimOptions:
     delta_ms: tuple[int, ...] = (40, 120, 200, 200, 160)
     user_lines: tuple[str, ...] = DEFAULT_USER_LINES
     rate_limits: bool = True
+    # Think time before each reply's first output, drawn uniformly from this range (ms)
+    # with a generator seeded by `seed`: a real model takes a few hundred ms.  The
+    # default (none) keeps tests fast; `rtrec demo` sets one so its latencies look real.
+    reply_delay_ms: tuple[float, float] = (0.0, 0.0)
+    seed: int | None = None
     # When set, every frame received and sent is appended as (direction, frame): tests
     # compare it with what the relay recorded.
     frame_log: list[tuple[str, str | bytes]] | None = None
@@ -104,6 +110,7 @@ class SimConnection:
         self.response: ActiveResponse | None = None
         self.audio_ms: dict[str, float] = {}  # assistant item id → ms of audio sent
         self._background: set[asyncio.Task[None]] = set()
+        self._random = random.Random(options.seed)
         self._reset_vad()
 
     # -- plumbing -------------------------------------------------------------------
@@ -528,6 +535,7 @@ class SimConnection:
         output: list[dict[str, Any]] = active.output if active is not None else []
         status, details = "completed", None
         try:
+            await self._think()
             if reply.kind == "function_call":
                 await self.stream_function_call(response_id, reply, output, in_conversation)
             else:
@@ -778,6 +786,11 @@ class SimConnection:
         previous = self.items[-1]["id"] if self.items else None
         self.items.append(item)
         return previous
+
+    async def _think(self) -> None:
+        low, high = self.options.reply_delay_ms
+        if high > 0:
+            await asyncio.sleep(self._random.uniform(low, high) / 1000)
 
     async def _pace(self, media_ms: float) -> None:
         factor = self.options.realtime_factor

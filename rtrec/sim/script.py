@@ -22,6 +22,7 @@ from rtrec.sim.audio import silence, speech_like
 
 RATE = 24000
 APPEND_MS = 100
+WEATHER_LOOKUP_S = 0.35
 
 WEATHER_TOOL = {
     "type": "function",
@@ -39,6 +40,7 @@ class ScriptedClient:
     def __init__(self, ws: ClientConnection, say: Callable[[str], None]) -> None:
         self.ws = ws
         self.say = say
+        self.speech_started_ms = 0
 
     async def send(self, event: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(event))
@@ -49,6 +51,7 @@ class ScriptedClient:
     async def until(self, event_type: str) -> dict[str, Any]:
         while True:
             event = await self.recv()
+            self.narrate(event)
             if event["type"] == event_type:
                 return event
 
@@ -57,7 +60,7 @@ class ScriptedClient:
         100 ms appends, in real time, each sent when its audio would have been captured."""
         samples = np.concatenate([speech_like(text, RATE), silence(trailing_silence_s, RATE)])
         step = RATE * APPEND_MS // 1000
-        self.say(f"user says ({len(samples) / RATE:.1f} s of audio)")
+        self.say(f"user speaks: {len(samples) / RATE:.1f} s of audio, ending in silence")
         started = time.monotonic()
         for n, start in enumerate(range(0, len(samples), step)):
             captured_at = started + (n + 1) * APPEND_MS / 1000
@@ -67,14 +70,30 @@ class ScriptedClient:
                 {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
             )
 
+    def narrate(self, event: dict[str, Any]) -> None:
+        """What the server heard, in the words `rtrec show` and the turns view use."""
+        kind = event["type"]
+        if kind == "input_audio_buffer.speech_started":
+            self.speech_started_ms = event.get("audio_start_ms", 0)
+        elif kind == "input_audio_buffer.speech_stopped":
+            end_ms = event.get("audio_end_ms", 0)
+            # The span the server's VAD marks as speech (its prefix padding included) is
+            # the user turn's audio in `rtrec show`: less than the audio sent, whose
+            # silence ends the turn.
+            self.say(
+                f"  server VAD: speech {(end_ms - self.speech_started_ms) / 1000:.1f} s "
+                f"(audio {self.speech_started_ms}-{end_ms} ms)"
+            )
+        elif kind == "conversation.item.input_audio_transcription.completed":
+            self.say(f"  transcript: {event['transcript']}")
+
     async def response(self) -> dict[str, Any]:
         """Wait for the next response to finish, narrating it; returns response.done."""
         while True:
             event = await self.recv()
             kind = event["type"]
-            if kind == "conversation.item.input_audio_transcription.completed":
-                self.say(f"  transcript: {event['transcript']}")
-            elif kind == "response.function_call_arguments.done":
+            self.narrate(event)
+            if kind == "response.function_call_arguments.done":
                 self.say(f"assistant calls {event['name']}({event['arguments']})")
             elif kind == "response.output_audio_transcript.done":
                 self.say(f"assistant says: {event['transcript']}")
@@ -116,6 +135,7 @@ async def run_script(url: str, say: Callable[[str], None]) -> None:
         await client.speak("What's the weather like in Paris today?")
         done = await client.response()
         call = done["response"]["output"][0]
+        await asyncio.sleep(WEATHER_LOOKUP_S)  # the tool's own work, as a weather API takes
         forecast = {"city": "Paris", "forecast": "sunny and 22 degrees"}
         await client.send(
             {
@@ -164,9 +184,8 @@ async def interrupt_story(client: ScriptedClient) -> None:
     while True:
         event = await client.recv()
         kind = event["type"]
-        if kind == "conversation.item.input_audio_transcription.completed":
-            client.say(f"  transcript: {event['transcript']}")
-        elif kind == "response.output_audio.delta" and speaking is None:
+        client.narrate(event)
+        if kind == "response.output_audio.delta" and speaking is None:
             item_id = event["item_id"]
             received_ms += len(base64.b64decode(event["delta"])) / 2 / RATE * 1000
             first_audio_at = first_audio_at or time.monotonic()

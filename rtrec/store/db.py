@@ -6,11 +6,10 @@ import contextlib
 import errno
 import os
 import sqlite3
-from pathlib import Path
 
 from rtrec.errors import DatabaseError
 from rtrec.store.liveness import recorder_alive
-from rtrec.store.migrate import applied_version, check_not_newer, latest_version, migrate
+from rtrec.store.migrate import applied_version, check_not_newer, migrate
 from rtrec.timefmt import iso_from_ns
 
 # Audio rows of 1-16 KB stay inside a 64 KB page instead of spilling into overflow
@@ -31,6 +30,8 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
     """
     path = os.fspath(path)
     is_new = _ensure_file(path, create)
+    if not is_new:
+        _check_writable(path)
     conn = _connect(path)
     try:
         if is_new:
@@ -41,46 +42,7 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
         mark_interrupted(conn, path)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise _explain(path, exc) from exc
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def open_db_readonly(
-    path: str | os.PathLike[str], *, up_to_date: bool = False
-) -> sqlite3.Connection:
-    """A connection that cannot write.
-
-    Where the file can be written, the schema is brought up to date (and interrupted
-    sessions recovered) first, through a short-lived writable connection, unless the
-    caller has just done so (`up_to_date`); a file that cannot be written is read as it
-    is, provided its schema is this rtrec's.
-    """
-    path = os.fspath(path)
-    _ensure_file(path, create=False)
-    uri = Path(path).resolve().as_uri() + "?mode=ro"
-    if is_writable(path):
-        if not up_to_date:
-            open_db(path, create=False).close()
-    elif not os.path.exists(path + "-shm"):
-        # WAL needs a -shm file it cannot create here; and without one, nobody can be
-        # writing this database, so it may be read as immutable.
-        uri += "&immutable=1"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        version = applied_version(conn)
-        check_not_newer(path, version)
-        if version < latest_version():
-            raise DatabaseError(
-                f"{path} is read-only and from an older rtrec (schema {version}); "
-                "open it once where it can be written to bring it up to date"
-            )
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise _explain(path, exc) from exc
+        raise explain(path, exc) from exc
     except BaseException:
         conn.close()
         raise
@@ -94,6 +56,20 @@ def is_writable(path: str) -> bool:
         return False
     # Root passes every access check; a read-only mount still refuses.
     return not os.statvfs(directory).f_flag & os.ST_RDONLY
+
+
+def _check_writable(path: str) -> None:
+    """DatabaseError saying why, if this process cannot write the database."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.statvfs(directory).f_flag & os.ST_RDONLY:
+        raise DatabaseError(f"cannot write to {path}: it is on a read-only file system")
+    if not os.access(path, os.W_OK):
+        raise DatabaseError(f"cannot write to {path}: permission denied (the file is read-only)")
+    if not os.access(directory, os.W_OK):
+        raise DatabaseError(
+            f"cannot write to {path}: permission denied in {directory} "
+            "(SQLite keeps its -wal and -shm files beside the database)"
+        )
 
 
 def writer_pragmas() -> list[str]:
@@ -139,7 +115,7 @@ def _connect(path: str) -> sqlite3.Connection:
 def _configure(conn: sqlite3.Connection, path: str) -> None:
     # The first statement that reads the file tells a non-database apart.
     conn.execute("PRAGMA schema_version").fetchone()
-    check_not_newer(path, applied_version(conn))
+    check_not_newer(path, applied_version(conn, path))
     (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
     if mode != "wal":
         raise DatabaseError(f"cannot use WAL mode on {path} (journal mode {mode})")
@@ -147,7 +123,8 @@ def _configure(conn: sqlite3.Connection, path: str) -> None:
         conn.execute(pragma)
 
 
-def _explain(path: str, exc: sqlite3.DatabaseError) -> DatabaseError:
+def explain(path: str, exc: sqlite3.DatabaseError) -> DatabaseError:
+    """A sqlite3 error as one line a user can act on."""
     message = str(exc)
     if "file is not a database" in message or "file is encrypted" in message:
         return DatabaseError(f"{path} is not an SQLite database")
@@ -158,10 +135,19 @@ def _explain(path: str, exc: sqlite3.DatabaseError) -> DatabaseError:
     return DatabaseError(f"cannot use database {path}: {message}")
 
 
-def mark_interrupted(conn: sqlite3.Connection, db_path: str) -> list[int]:
-    """End sessions left open by a recorder that is no longer running.
+MARK_INTERRUPTED = (
+    "UPDATE session SET ended_at = ?, ended_ns = ?, end_reason = 'interrupted', "
+    "recorder = NULL WHERE id = ? AND ended_at IS NULL"
+)
 
-    A session still being recorded by a live process is left alone.
+
+def cut_sessions(
+    conn: sqlite3.Connection, db_path: str, *, reclaim: bool = True
+) -> list[tuple[str, int, int]]:
+    """(ended_at, ended_ns, session id) of each session left open by a recorder that is gone.
+
+    They end at their last event.  A session a live process is still recording is not
+    among them.  `reclaim` removes the dead recorders' lock files.
     """
     open_sessions = conn.execute(
         "SELECT id, recorder, started_ns FROM session WHERE ended_at IS NULL"
@@ -170,7 +156,7 @@ def mark_interrupted(conn: sqlite3.Connection, db_path: str) -> list[int]:
     cut = []
     for session_id, recorder, started_ns in open_sessions:
         if recorder not in alive:
-            alive[recorder] = recorder_alive(db_path, recorder)
+            alive[recorder] = recorder_alive(db_path, recorder, reclaim=reclaim)
         if not alive[recorder]:
             last = conn.execute(
                 "SELECT wall_ns FROM event WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
@@ -178,14 +164,18 @@ def mark_interrupted(conn: sqlite3.Connection, db_path: str) -> list[int]:
             ).fetchone()
             ended_ns = last[0] if last else started_ns
             cut.append((iso_from_ns(ended_ns), ended_ns, session_id))
+    return cut
+
+
+def mark_interrupted(conn: sqlite3.Connection, db_path: str) -> list[int]:
+    """End sessions left open by a recorder that is no longer running.
+
+    A session still being recorded by a live process is left alone.
+    """
+    cut = cut_sessions(conn, db_path)
     if cut:
         with transaction(conn):
-            conn.executemany(
-                "UPDATE session SET ended_at = ?, ended_ns = ?, end_reason = 'interrupted', "
-                "recorder = NULL "
-                "WHERE id = ? AND ended_at IS NULL",
-                cut,
-            )
+            conn.executemany(MARK_INTERRUPTED, cut)
     return [session_id for *_, session_id in cut]
 
 
@@ -195,7 +185,11 @@ def transaction(conn: sqlite3.Connection, *, immediate: bool = True):  # noqa: A
     conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may have rolled back already (a full disk does): the error that
+        # matters is the one that got us here, not "no transaction is active".
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")

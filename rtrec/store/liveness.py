@@ -37,21 +37,29 @@ class RecorderLock:
         self._fd = -1
 
 
-def recorder_alive(db_path: str, recorder_id: str | None) -> bool:
-    """True while the recorder that holds `recorder_id` is running."""
+def recorder_alive(db_path: str, recorder_id: str | None, *, reclaim: bool = True) -> bool:
+    """True while the recorder that holds `recorder_id` is running.
+
+    A dead recorder's lock file is removed, unless `reclaim` is off (readers leave
+    every file as they found it).
+    """
     if not recorder_id:
         return False
     path = lock_path(db_path, recorder_id)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        # Read-only is enough for flock, and works where the directory is read-only.
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
+    except OSError:
+        return True  # cannot tell: leave its sessions alone
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
     finally:
         os.close(fd)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+    if reclaim:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
     return False

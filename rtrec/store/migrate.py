@@ -50,15 +50,15 @@ def latest_version() -> int:
     return len(migrations())
 
 
-def applied_version(conn: sqlite3.Connection) -> int:
+def applied_version(conn: sqlite3.Connection, path: str = "the database") -> int:
     """The schema version recorded in the database; 0 for an empty database.
 
     Raises DatabaseError for a database that holds other tables and no rtrec schema.
     """
-    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_schema")}
+    names = {row[0] for row in conn.execute("SELECT name FROM main.sqlite_schema")}
     if MIGRATION_TABLE not in names:
         if names:
-            raise DatabaseError("not an rtrec database (it holds other tables)")
+            raise DatabaseError(f"{path} is not an rtrec database (it holds other tables)")
         return 0
     (version,) = conn.execute(f"SELECT coalesce(max(version), 0) FROM {MIGRATION_TABLE}").fetchone()
     return int(version)
@@ -79,7 +79,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            version = applied_version(conn)
+            version = applied_version(conn, path)
             check_not_newer(path, version)
             if version == latest_version():
                 conn.execute("COMMIT")

@@ -11,8 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
-from rtrec.store.db import open_db
-from rtrec.store.projection import catch_up, sessions_behind
+from rtrec.store.reading import current_views
 
 _JSON_COLUMNS = {
     "content",
@@ -31,29 +30,13 @@ _JSON_COLUMNS = {
 
 
 def refresh(conn: sqlite3.Connection, session_id: int | None = None) -> str | None:
-    """Catch projections up before reading; a warning if that was not possible.
+    """Bring the views current before reading (in memory: see rtrec/store/reading.py).
 
-    Everything already written is projected, sessions being recorded included: a
-    database left behind by a killed recorder, or written by an older rtrec, reads
-    current, and so does one a recorder is writing right now.
+    Everything already written is shown, sessions being recorded included: a database
+    left behind by a killed recorder, or written by an older rtrec, reads current, and
+    so does one a recorder is writing right now.  Returns a line for stderr, if any.
     """
-    try:
-        behind = sessions_behind(conn)
-        if session_id is not None:
-            behind = [s for s in behind if s == session_id]
-        catch_up(conn, behind)
-    except sqlite3.OperationalError as exc:
-        return f"the views may be behind the event log ({exc})"
-    return None
-
-
-def refresh_path(db_path: str) -> str | None:
-    """`refresh` through a short-lived connection (for commands that then read only)."""
-    conn = open_db(db_path, create=False)
-    try:
-        return refresh(conn)
-    finally:
-        conn.close()
+    return current_views(conn, session_id)
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -80,7 +63,13 @@ def read_projection(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]
         "malformed_events FROM projected_session WHERE session_id = ?",
         one,
     )
-    session = {**(sessions[0] if sessions else {}), **(extra[0] if extra else {})}
+    # Why a refused session was refused: the upstream's answer, or the relay's own.
+    why = _rows(conn, "SELECT error, refused_body FROM session WHERE id = ?", one)
+    session = {
+        **(sessions[0] if sessions else {}),
+        **(extra[0] if extra else {}),
+        **(why[0] if why else {}),
+    }
     return {
         "session": session,
         "items": _rows(conn, "SELECT * FROM items WHERE session_id = ? ORDER BY ordinal", one),

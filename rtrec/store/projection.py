@@ -125,14 +125,20 @@ def fold_new(conn: sqlite3.Connection, tracked: Tracked, limit: int = FLUSH_EVER
     return folded
 
 
-def advance(conn: sqlite3.Connection, tracked: Tracked) -> tuple[Tracked, int]:
-    """Fold and write the session's events after its checkpoint; (state now, events folded)."""
+def advance(
+    conn: sqlite3.Connection, tracked: Tracked, *, immediate: bool = True
+) -> tuple[Tracked, int]:
+    """Fold and write the session's events after its checkpoint; (state now, events folded).
+
+    `immediate=False` writes in deferred transactions: for projection tables in memory
+    (rtrec/store/reading.py), where taking the database's write lock would be wrong.
+    """
     total = 0
     while True:
         folded = fold_new(conn, tracked)
         if folded or tracked.replace:
             try:
-                write(conn, tracked)
+                write(conn, tracked, immediate=immediate)
             except _Stale:
                 tracked = load(conn, tracked.session_id)
                 continue
@@ -141,13 +147,15 @@ def advance(conn: sqlite3.Connection, tracked: Tracked) -> tuple[Tracked, int]:
             return tracked, total
 
 
-def write(conn: sqlite3.Connection, tracked: Tracked) -> None:
+def write(conn: sqlite3.Connection, tracked: Tracked, *, immediate: bool = True) -> None:
     """Write what changed and the checkpoint, in one transaction; _Stale if overtaken."""
-    if write_together(conn, [tracked]):
+    if write_together(conn, [tracked], immediate=immediate):
         raise _Stale
 
 
-def write_together(conn: sqlite3.Connection, sessions: list[Tracked]) -> list[Tracked]:
+def write_together(
+    conn: sqlite3.Connection, sessions: list[Tracked], *, immediate: bool = True
+) -> list[Tracked]:
     """Write several sessions' changes in one transaction; returns those overtaken.
 
     One commit per pass rather than one per session: the recorder's follower writes
@@ -155,7 +163,7 @@ def write_together(conn: sqlite3.Connection, sessions: list[Tracked]) -> list[Tr
     state must be reloaded from the tables.
     """
     stale = []
-    with transaction(conn):
+    with transaction(conn, immediate=immediate):
         for tracked in sessions:
             session_id = tracked.session_id
             row = conn.execute(
@@ -227,13 +235,17 @@ def sessions_behind(conn: sqlite3.Connection, *, skip_live: bool = False) -> lis
 
 
 def catch_up(
-    conn: sqlite3.Connection, session_ids: Iterable[int] | None = None, *, skip_live: bool = False
+    conn: sqlite3.Connection,
+    session_ids: Iterable[int] | None = None,
+    *,
+    skip_live: bool = False,
+    immediate: bool = True,
 ) -> int:
     """Bring projections up to date (all sessions behind, or these); returns events folded."""
     ids = sessions_behind(conn, skip_live=skip_live) if session_ids is None else session_ids
     total = 0
     for session_id in ids:
-        _, folded = advance(conn, load(conn, session_id))
+        _, folded = advance(conn, load(conn, session_id), immediate=immediate)
         total += folded
     return total
 

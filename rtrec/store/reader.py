@@ -46,12 +46,15 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
         if row is None:
             raise SessionNotFound("no sessions recorded yet")
         return SessionRef(*row)
-    if ref.isdigit():
+    if ref.isdigit() and int(ref) < 2**63:  # larger numbers cannot be ids in SQLite
         row = conn.execute(f"SELECT {columns} FROM session WHERE id = ?", (int(ref),)).fetchone()
         if row is not None:
             return SessionRef(*row)
     prefix = ref.lower()
-    if len(prefix) >= 4 and all(c in "0123456789abcdef-" for c in prefix):
+    # Any length of hex names a uuid prefix, but a number shorter than 4 digits is an id
+    # only: `show 7` must not find some session whose uuid happens to start with 7.
+    hex_prefix = bool(prefix) and all(c in "0123456789abcdef-" for c in prefix)
+    if hex_prefix and (len(prefix) >= 4 or not prefix.isdigit()):
         rows = conn.execute(
             f"SELECT {columns} FROM session WHERE uuid >= ? AND uuid < ? ORDER BY id LIMIT 6",
             (prefix, prefix + "\uffff"),
@@ -61,7 +64,9 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
         if len(rows) > 1:
             shown = ", ".join(r[1][:8] for r in rows[:5])
             raise SessionNotFound(f"session {ref!r} is ambiguous: it matches {shown}…")
-    raise SessionNotFound(f"no session {ref!r} (give an id, a uuid prefix, or 'last')")
+    raise SessionNotFound(
+        f"no session {ref!r} (give an id, a uuid prefix, or 'last'; rtrec sessions lists them)"
+    )
 
 
 def iter_frames(
@@ -169,3 +174,37 @@ def iter_media_rows(
 def last_seq(conn: sqlite3.Connection, session_id: int) -> int:
     row = conn.execute("SELECT max(seq) FROM event WHERE session_id = ?", (session_id,)).fetchone()
     return row[0] if row and row[0] is not None else 0
+
+
+def iter_script(
+    conn: sqlite3.Connection,
+    session_id: int,
+    *,
+    from_seq: int = 0,
+    until_seq: int | None = None,
+    frames_unless: frozenset[str] = frozenset(),
+) -> Iterator[tuple[int, str, str | None, str | bytes | None]]:
+    """(seq, direction, type, frame) of every event, in order, paged.
+
+    Only client frames are read (None for server events, and for client events of the
+    types in `frames_unless`): what `--strict` compares, without reading audio.
+    """
+    last = from_seq - 1
+    limit = until_seq if until_seq is not None else 2**62
+    skip = ", ".join("?" for _ in frames_unless) or "NULL"
+    wanted = f"direction = 'client' AND coalesce(type, '') NOT IN ({skip})"
+    # Columns of rows that are not wanted are not even read: server audio stays on disk.
+    sql = (
+        f"SELECT seq, direction, type, CASE WHEN {wanted} THEN frame END, "
+        f"CASE WHEN {wanted} THEN audio END, audio_at, flags, {wanted} FROM event "
+        f"WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT {PAGE_ROWS}"
+    )
+    while True:
+        params = (*frames_unless, *frames_unless, *frames_unless, session_id, last, limit)
+        rows = conn.execute(sql, params).fetchall()
+        for seq, direction, type_, frame, audio, audio_at, flags, is_wanted in rows:
+            exact = decode_frame(frame, audio, audio_at, flags) if is_wanted else None
+            yield seq, direction, type_, exact
+        if len(rows) < PAGE_ROWS:
+            return
+        last = rows[-1][0]

@@ -24,7 +24,7 @@ from rtrec.replay.wav.fold import (
     TimelineFrames,
     WriteAudio,
 )
-from rtrec.replay.wav.sinks import FileSet, TimelineFile, WrittenFile
+from rtrec.replay.wav.sinks import FileSet, TimelineFile, WrittenFile, abandon, publish
 from rtrec.replay.wav.timeline import TruncationCuts
 from rtrec.store.metadata import session_protocol
 from rtrec.store.reader import SessionRef, iter_media_rows, last_seq
@@ -96,34 +96,38 @@ def export_wav(
     result = ExportResult()
     total = max(1, last_seq(conn, session.id))
     try:
-        for op in _operations(fold, conn, session.id, adapter, total, progress):
-            if isinstance(op, WriteAudio):
-                files.write(op.stem, op.fmt, op.data)
-            elif isinstance(op, TimelineFrames):
-                assert timeline is not None
-                for block in op.blocks:
-                    timeline.write(block)
-            elif isinstance(op, CloseFile):
-                files.close(op.stem)
-            elif isinstance(op, RenameFile):
-                files.rename(op.stem, op.new_stem)
-            elif isinstance(op, DiscardFile):
-                files.discard(op.stem)
-            elif isinstance(op, Notice):
-                result.warnings += 1
-                warn(op.message)
-    finally:
-        files.close_all()
-        if timeline is not None:
-            timeline.close()
-    result.files = files.files + ([timeline.written] if timeline is not None else [])
-    result.chunks, result.skipped = fold.chunks, fold.skipped
-    if not any(f.frames for f in result.files):
-        for written in result.files:
-            written.path.unlink(missing_ok=True)
-        raise NoAudioError(
-            f"session {session.id} has audio events but none could be decoded; nothing exported"
-        )
+        try:
+            for op in _operations(fold, conn, session.id, adapter, total, progress):
+                if isinstance(op, WriteAudio):
+                    files.write(op.stem, op.fmt, op.data)
+                elif isinstance(op, TimelineFrames):
+                    assert timeline is not None
+                    for block in op.blocks:
+                        timeline.write(block)
+                elif isinstance(op, CloseFile):
+                    files.close(op.stem)
+                elif isinstance(op, RenameFile):
+                    files.rename(op.stem, op.new_stem)
+                elif isinstance(op, DiscardFile):
+                    files.discard(op.stem)
+                elif isinstance(op, Notice):
+                    result.warnings += 1
+                    warn(op.message)
+        finally:
+            files.close_all()
+            if timeline is not None:
+                timeline.close()
+        result.files = files.files + ([timeline.written] if timeline is not None else [])
+        result.chunks, result.skipped = fold.chunks, fold.skipped
+        if not any(f.frames for f in result.files):
+            raise NoAudioError(
+                f"session {session.id} has audio events but none could be decoded; nothing exported"
+            )
+    except BaseException:
+        # Nothing half-written stays behind: the files are only published complete.
+        abandon(files.files + ([timeline.written] if timeline is not None else []))
+        raise
+    publish(result.files)
     return result
 
 
@@ -196,6 +200,8 @@ def make_out_dir(path: Path) -> None:
         raise RtrecError(f"cannot write to {path}: it exists and is not a directory") from exc
     except OSError as exc:
         raise RtrecError(f"cannot create {path}: {exc.strerror or exc}") from exc
+    if os.statvfs(path).f_flag & os.ST_RDONLY:
+        raise RtrecError(f"cannot write to {path}: it is on a read-only file system")
     if not os.access(path, os.W_OK | os.X_OK):
         raise RtrecError(f"cannot write to {path}: permission denied")
 

@@ -18,6 +18,7 @@ import soundfile
 
 from rtrec.audio_format import AudioFormat
 from rtrec.errors import RtrecError
+from rtrec.outfile import staging_path
 from rtrec.replay.wav import sndfile_raw
 from rtrec.replay.wav.pcm import to_int16
 
@@ -48,9 +49,10 @@ class ExportError(RtrecError):
 def open_sound_file(
     path: Path, rate: int, channels: int, container: str, subtype: str
 ) -> soundfile.SoundFile:
+    """The file that becomes `path` when the export is published (see `publish`)."""
     try:
         return soundfile.SoundFile(
-            path,
+            staging_path(path),
             "w",
             samplerate=rate,
             channels=channels,
@@ -62,7 +64,12 @@ def open_sound_file(
 
 
 def _reason(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or getattr(exc, "error_string", None) or str(exc)
+    if getattr(exc, "strerror", None):
+        return str(exc.strerror)  # type: ignore[attr-defined]
+    described = getattr(exc, "error_string", None) or str(exc)
+    if described.startswith("System error"):  # libsndfile's word for "see errno"
+        return sndfile_raw.last_os_error() or described
+    return described
 
 
 class _Stream:
@@ -123,7 +130,7 @@ class FileSet:
         renamed = {path: self._path(new_stem, n) for n, path in enumerate(stream.parts, 1)}
         for old, new in renamed.items():
             try:
-                os.replace(old, new)
+                os.replace(staging_path(old), staging_path(new))
             except OSError as exc:
                 raise ExportError(f"cannot rename {old} to {new}: {_reason(exc)}") from exc
         for written in self.files:
@@ -136,7 +143,7 @@ class FileSet:
         self._close_part(stream)
         gone = set(stream.parts)
         for path in gone:
-            path.unlink(missing_ok=True)
+            staging_path(path).unlink(missing_ok=True)
         self.files = [w for w in self.files if w.path not in gone]
 
     def close_all(self) -> None:
@@ -188,6 +195,26 @@ class FileSet:
                 path = stream.written.path if stream.written else "a file"
                 raise ExportError(f"cannot finish {path}: {_reason(exc)}") from exc
             stream.file = None
+
+
+def publish(files: list[WrittenFile]) -> None:
+    """Give the finished files their names (replacing older exports' files of those names)."""
+    for written in files:
+        if written.path.is_dir():
+            abandon(files)
+            raise ExportError(f"cannot write {written.path}: it is a directory")
+    for n, written in enumerate(files):
+        try:
+            os.replace(staging_path(written.path), written.path)
+        except OSError as exc:
+            abandon(files[n:])
+            raise ExportError(f"cannot write {written.path}: {_reason(exc)}") from exc
+
+
+def abandon(files: list[WrittenFile]) -> None:
+    """Remove what an export that failed had written; files of a previous export stay."""
+    for written in files:
+        staging_path(written.path).unlink(missing_ok=True)
 
 
 class TimelineFile:

@@ -12,6 +12,8 @@ is then written as decoded samples, which is the same audio).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import soundfile
 
@@ -36,7 +38,16 @@ def write_raw(file: soundfile.SoundFile, data: bytes | memoryview, fmt: AudioFor
     size = memoryview(data).nbytes
     written = _sf_write_raw(handle, _ffi.from_buffer(data), size)
     if written != size:
+        code = _ffi.errno  # what write(2) said, kept by cffi: ENOSPC on a full disk
+        if code:
+            raise OSError(code, os.strerror(code))
         raise OSError(f"short write ({written} of {size} bytes)")
+
+
+def last_os_error() -> str | None:
+    """What the last system call libsndfile made said, when it failed ("System error.")."""
+    code = _ffi.errno if _ffi is not None else 0
+    return os.strerror(code) if code else None
 
 
 def write_frames(file: soundfile.SoundFile, frames: np.ndarray, *, raw: bool) -> None:
