@@ -17,7 +17,7 @@ from rtrec.errors import ConfigError
 from rtrec.otel.export import failure_reason, resolve_destination
 from rtrec.otel.spans import TraceOptions
 from rtrec.otel.trace import build_trace
-from rtrec.store.db import open_db_readonly
+from rtrec.store.reading import open_reader
 from rtrec.store.trace_source import read_trace_source
 from tests.conftest import REAL_SESSIONS, run_cli
 from tests.otel_checks import free_port_closed
@@ -143,7 +143,7 @@ def test_dry_run_prints_the_tree(tool_db):
 
 
 def test_ids_and_times_are_derived_not_drawn(tool_db):
-    conn = open_db_readonly(tool_db)
+    conn = open_reader(tool_db)
     try:
         source = read_trace_source(conn, 1)
     finally:
@@ -213,7 +213,7 @@ def test_audio_only_with_audio(db_path):
     from tests.sdk_call import record_call
 
     record_call(db_path)
-    conn = open_db_readonly(db_path)
+    conn = open_reader(db_path)
     try:
         ref = resolve_session(conn, "last")
         audio_ms = dict(

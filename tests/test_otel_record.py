@@ -7,10 +7,14 @@ the real receiver, stopped in the middle of the run and started again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
 import signal
+import sqlite3
+import time
+from pathlib import Path
 
 from websockets.asyncio.client import connect
 
@@ -109,7 +113,8 @@ async def test_record_otel_with_the_receiver_stopped_mid_run(tmp_path, db_path, 
 
         # A call still going on is not sent by `rtrec otel` (its trace is not complete).
         async with connect(f"{relay_url}/v1/realtime?model=gpt-realtime") as ws:
-            await ws.recv()  # session.created: session 4 is recorded and open
+            await ws.recv()  # session.created: session 4 is open…
+            await session_row_written(db_path, 4)  # …and its row committed by the recorder
             listed = await asyncio.to_thread(run_cli, "otel", "--all", "--dry-run", db_path=db_path)
             assert listed.returncode == 0
             assert "session 4 is still being recorded" in listed.stderr.decode()
@@ -132,3 +137,15 @@ async def test_record_otel_with_the_receiver_stopped_mid_run(tmp_path, db_path, 
 def uuid_hex(db_path: str, session_id: int) -> str:
     (row,) = rows(db_path, "SELECT uuid FROM sessions WHERE session_id = ?", session_id)
     return row["uuid"].replace("-", "")
+
+
+async def session_row_written(db_path: str, session_id: int, timeout: float = 20) -> None:
+    """Wait until the recorder process has committed the session's row."""
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            if conn.execute("SELECT 1 FROM session WHERE id = ?", (session_id,)).fetchone():
+                return
+        assert time.monotonic() < deadline, f"session {session_id} was never written"
+        await asyncio.sleep(0.02)  # polling another process's file: nothing to await

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rtrec.otel.spans import TraceOptions
 from rtrec.otel.trace import build_trace
-from rtrec.store.db import open_db_readonly
+from rtrec.store.reading import open_reader
 from rtrec.store.trace_source import read_trace_source
 from tests.conftest import REAL_SESSIONS, real_session_files, run_cli
 from tests.sdk_call import record_call
@@ -41,7 +41,7 @@ def emitted_attributes(db_path: str) -> set[str]:
         assert run_cli("import", str(path), db_path=db_path).returncode == 0
     record_call(db_path)  # an error naming its client event, a truncation
     names: set[str] = set()
-    conn = open_db_readonly(db_path)
+    conn = open_reader(db_path)
     try:
         ids = [sid for (sid,) in conn.execute("SELECT id FROM session")]
         for session_id in ids:

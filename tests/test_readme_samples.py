@@ -32,8 +32,12 @@ _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\s\d]+")
 
 
 def sample(command: str) -> tuple[str, list[str]]:
-    """README's `$ command` (possibly spanning lines) and the output lines below it."""
-    start = README.index(f"$ {command}")
+    """README's `$ command` (possibly spanning lines) and the output lines below it.
+
+    The one in the Commands section: the protocol sections have samples of their own
+    (checked by their own tests).
+    """
+    start = README.index(f"$ {command}", README.index("\n## Commands\n"))
     lines = README[start:].splitlines()
     text, rest = lines[0][2:], lines[1:]
     while True:  # a quoted argument may go on over the next lines

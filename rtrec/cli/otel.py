@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 
@@ -14,8 +13,8 @@ from rtrec.otel.export import PROTOCOLS, ExportFailed, SpanSender, resolve_desti
 from rtrec.otel.session import traced_session
 from rtrec.otel.spans import Trace, TraceOptions
 from rtrec.otel.tree import render_tree
-from rtrec.store.db import is_writable, open_db_readonly
-from rtrec.store.projected import refresh_path
+from rtrec.store.projected import refresh
+from rtrec.store.reading import open_reader
 from rtrec.store.trace_source import sessions_to_trace
 
 _RELATIVE = re.compile(r"(\d+)\s*([smhdw])")
@@ -103,13 +102,11 @@ def otel(
     since_ns = parse_since(since) if since else None
     destination = None if dry_run else resolve_destination(protocol, endpoint, timeout)
     options = TraceOptions(with_content=with_content, with_audio=with_audio)
-    refreshed = os.path.exists(db_path) and is_writable(db_path)
-    if refreshed:
-        # Like `rtrec sql`: the derived views caught up; nothing of the log is written.
-        warning = refresh_path(db_path)
-        if warning:
-            click.echo(f"rtrec: {warning}", err=True)
-    conn = open_db_readonly(db_path, up_to_date=refreshed)
+    conn = open_reader(db_path)
+    # Like every reading command: views behind the log are brought current in memory.
+    warning = refresh(conn)
+    if warning:
+        click.echo(f"rtrec: {warning}", err=True)
     sender = SpanSender(destination) if destination is not None else None
     sent = 0
     still_open = []

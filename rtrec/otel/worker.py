@@ -20,8 +20,8 @@ from collections.abc import Callable
 from rtrec.otel.export import Destination, ExportFailed, SpanSender
 from rtrec.otel.session import traced_session
 from rtrec.otel.spans import TraceOptions
-from rtrec.store.db import open_db_readonly
 from rtrec.store.reader import SessionRef
+from rtrec.store.reading import open_reader
 from rtrec.threads import yield_to_relay
 
 DEFAULT_MAX_QUEUED = 1000
@@ -93,7 +93,7 @@ class TraceWorker:
         try:
             while (session_id := self._queue.get()) != _STOP:
                 if conn is None:
-                    conn = open_db_readonly(self.db_path, up_to_date=True)
+                    conn = open_reader(self.db_path)
                 self._send(conn, session_id)
         except Exception as exc:  # the recording must outlive any trouble here
             self._warn(f"stopped sending traces: {exc}")
