@@ -10,6 +10,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -84,7 +85,20 @@ def _json_value(value: Any) -> Any:
 @click.option("--json", "fmt", flag_value="json", help="Print a JSON array of objects.")
 @click.option("--csv", "fmt", flag_value="csv", help="Print CSV with a header row.")
 @click.option("--table", "fmt", flag_value="table", default=True, help="Print a table (default).")
-def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+@click.option(
+    "--parquet",
+    "parquet_dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Query a dataset written by export-parquet (DuckDB SQL, same view names).",
+)
+def sql(
+    db_path: str,
+    query: str,
+    params: tuple[tuple[str, str], ...],
+    fmt: str,
+    parquet_dir: Path | None,
+) -> None:
     """Run QUERY (one SQL statement; `-` reads it from stdin) on a read-only connection.
 
     The views: sessions, events, items, responses, turns, tool_calls, session_updates,
@@ -92,6 +106,12 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
     """
     if query == "-":
         query = sys.stdin.read()
+    if parquet_dir is not None:
+        from rtrec.fleet.query import run_query
+
+        columns, rows = run_query(parquet_dir, query, {n: parameter_value(v) for n, v in params})
+        _print_rows(columns, rows, fmt)
+        return
     refreshed = os.path.exists(db_path) and is_writable(db_path)
     if refreshed:
         # Migrate, recover and project first; a read-only file is read as it is.
@@ -108,6 +128,10 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
         raise RtrecError(f"SQL error: {exc}{hint}") from exc
     finally:
         conn.close()
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:
     if fmt == "json":
         data = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
