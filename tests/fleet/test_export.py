@@ -15,43 +15,21 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.fleet_support import (
+from tests.conftest import real_session_files
+from tests.fleet.conftest import RECORDERS
+from tests.fleet.support import (
     TABLES,
     TOOL_ERROR,
     copy_db,
     dataset_rows,
-    demo_db,
     export,
-    fixtures_db,
     import_db,
     other_protocol_fixtures,
     part_files,
     read_only,
-    relay_db,
     schema_types,
     view_rows,
 )
-
-RECORDERS = ("host-a", "host-b", "host-c")
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """recorder name → its database (build once; tests export copies or read only)."""
-    root = tmp_path_factory.mktemp("fleet")
-    dbs = {name: root / f"{name}.db" for name in RECORDERS}
-    demo_db(dbs["host-a"])
-    fixtures_db(dbs["host-b"])
-    relay_db(dbs["host-c"])
-    return dbs
-
-
-@pytest.fixture(scope="module")
-def dataset(fleet: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dataset") / "fleet"
-    for name, db in fleet.items():
-        export(db, out, name)
-    return out
 
 
 def test_the_fleet_has_what_the_checks_need(fleet):
@@ -191,9 +169,7 @@ def test_rerun_adds_nothing_and_a_new_session_adds_only_its_rows(fleet, tmp_path
     assert again.startswith("exported 0 sessions") and "unchanged" in again
     assert part_files(out) == before
 
-    import_db(
-        db, [sorted((Path(__file__).parent / "fixtures" / "real-sessions").glob("*.jsonl"))[0]]
-    )
+    import_db(db, real_session_files()[:1])
     third = export(db, out, "host-b")
     assert third.startswith("exported 1 session ")
     after = part_files(out)

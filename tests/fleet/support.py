@@ -38,7 +38,7 @@ from rtrec.store.importer import import_jsonl
 from tests.conftest import real_session_files, run_cli
 from tests.sdk_call import WEATHER_TOOL, voice_agent_call
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = (
     "sessions",
     "events",
