@@ -63,7 +63,7 @@ def export_parquet(
 ) -> None:
     """Write the sessions (all, or SESSION...) and their views into --out DIR.
 
-    One part per session per table, under DIR/TABLE/date=YYYY-MM-DD/recorder=NAME/.
+    One Parquet part per session per table, in DIR/TABLE/date=DAY/recorder=NAME.
     Run it again at any time: only new or changed sessions are written, and a session
     still recording waits until it ends (or --include-open).  The database is only read.
     """

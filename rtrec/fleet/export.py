@@ -201,9 +201,11 @@ def _write_table(
     final = dataset.partition_dir(options.out_dir, table, info.date, recorder) / (
         dataset.part_name(info.uuid)
     )
+    names = {c.name for c in columns}
+    derived = {"wall_at": "wall_ns"} if "wall_at" in names else {}
     writer: PartWriter | None = None
     try:
-        for page in _table_rows(read, table, columns, options):
+        for page in _table_rows(read, table, options):
             if writer is None:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 metadata = {
@@ -218,7 +220,13 @@ def _write_table(
                         }
                     )
                 }
-                writer = PartWriter(dataset.temp_path(final), columns, metadata)
+                writer = PartWriter(
+                    dataset.temp_path(final),
+                    columns,
+                    metadata,
+                    constants={"session_uuid": info.uuid},
+                    derived=derived,
+                )
             writer.write(page)
         if writer is not None:
             writer.close()
@@ -230,27 +238,13 @@ def _write_table(
 
 
 def _table_rows(
-    read: SessionRead, table: str, columns: Sequence[Column], options: ExportOptions
+    read: SessionRead, table: str, options: ExportOptions
 ) -> Iterator[list[tuple[object, ...]]]:
-    """Pages of the view's rows with rtrec's own columns added, in `columns` order."""
-    names = [c.name for c in columns]
-    uuid = read.info.uuid
-    if table != "events":
-        for page in read.rows(table, PAGE_ROWS):
-            yield [(*row, uuid) for row in page]
-        return
-    wall_at = names.index("wall_ns") if "wall_at" in names else None
-    for page in read.event_rows(PAGE_ROWS, with_audio=options.with_audio):
-        if options.with_audio:  # the audio comes last from the store; our columns go before it
-            rows = [
-                (*row[:-1], uuid, *((row[wall_at],) if wall_at is not None else ()), row[-1])
-                for row in page
-            ]
-        elif wall_at is not None:
-            rows = [(*row, uuid, row[wall_at]) for row in page]
-        else:
-            rows = [(*row, uuid) for row in page]
-        yield rows
+    """Pages of the view's rows (for events, each followed by its audio with --with-audio)."""
+    if table == "events":
+        yield from read.event_rows(PAGE_ROWS, with_audio=options.with_audio)
+    else:
+        yield from read.rows(table, PAGE_ROWS)
 
 
 def _publish(

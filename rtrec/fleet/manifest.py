@@ -52,7 +52,7 @@ class Manifest:
 
     @property
     def sessions(self) -> dict[str, dict[str, Any]]:
-        return self.data["sessions"]  # type: ignore[no-any-return]
+        return self.data["sessions"]
 
     def unchanged(self, session_uuid: str, fingerprint: Mapping[str, object]) -> bool:
         entry = self.sessions.get(session_uuid)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rtrec.fleet.columns import BINARY, BOOL, DATE, DOUBLE, INT64, STRING, TIMESTAMP, Column
@@ -24,6 +25,8 @@ from rtrec.fleet.columns import BINARY, BOOL, DATE, DOUBLE, INT64, STRING, TIMES
 ROW_GROUP_ROWS = 64 * 1024
 ROW_GROUP_BYTES = 8 * 1024 * 1024
 COMPRESSION = "zstd"
+# Columns with a value of their own on nearly every row: not dictionary-encoded.
+UNIQUE_PER_ROW = frozenset({"payload", "event_id"})
 
 ARROW_TYPES: dict[str, pa.DataType] = {
     INT64: pa.int64(),
@@ -125,14 +128,21 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
 def to_array(values: Sequence[Any], kind: str, lost: Callable[[int], None]) -> pa.Array:
     """One column of values as an Arrow array of `kind`; `lost(n)` for values made NULL."""
     arrow_type = ARROW_TYPES[kind]
-    if kind == TIMESTAMP:
-        return _coerced(values, _to_micros, pa.int64(), lost).cast(arrow_type)
     try:
+        if kind == TIMESTAMP:
+            return timestamp_from_ns(pa.array(values, pa.int64()))
         if kind == BOOL:
             return pa.array(values, pa.int64()).cast(arrow_type)
         return pa.array(values, arrow_type)
     except _CONVERSION_ERRORS:
+        if kind == TIMESTAMP:
+            return _coerced(values, _to_micros, pa.int64(), lost).cast(arrow_type)
         return _coerced(values, _COERCE[kind], arrow_type, lost)
+
+
+def timestamp_from_ns(nanoseconds: pa.Array) -> pa.Array:
+    """Integer ns since the epoch as µs timestamps (Spark and BigQuery read no ns)."""
+    return pc.divide(nanoseconds, 1000).cast(ARROW_TYPES[TIMESTAMP])
 
 
 def _coerced(
@@ -158,38 +168,67 @@ def _coerced(
 
 
 class PartWriter:
-    """One part file: typed rows in, zstd Parquet out, a row group per bounded batch."""
+    """One part file: typed rows in, zstd Parquet out, a row group per bounded batch.
 
-    def __init__(self, path: Path, columns: Sequence[Column], metadata: dict[str, str]) -> None:
+    Rows carry the columns that are neither `constants` (one value for the whole part,
+    such as the session's uuid) nor `derived` (name → the column it is computed from:
+    a timestamp from integer ns), in the order of `columns`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[Column],
+        metadata: dict[str, str],
+        *,
+        constants: Mapping[str, Any] | None = None,
+        derived: Mapping[str, str] | None = None,
+    ) -> None:
         self.path = path
         self.columns = list(columns)
         self.schema = arrow_schema(self.columns, metadata)
+        self.constants = dict(constants or {})
+        self.derived = dict(derived or {})
+        self.row_columns = [
+            c for c in self.columns if c.name not in self.constants and c.name not in self.derived
+        ]
         self.rows = 0
         self.lost: Counter[str] = Counter()
         self._batches: list[pa.RecordBatch] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
+        # Dictionaries pay where values repeat (types, ids, the session's uuid); a column
+        # unique per row only pays for the attempt.
+        dictionary = [
+            c.name for c in self.columns if c.type == STRING and c.name not in UNIQUE_PER_ROW
+        ]
         self._writer = pq.ParquetWriter(
             str(path),
             self.schema,
             compression=COMPRESSION,
             version="2.6",
-            use_dictionary=True,
+            use_dictionary=dictionary,
             write_statistics=True,
         )
 
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
             return
-        arrays = []
-        for column, values in zip(self.columns, zip(*rows, strict=True), strict=True):
+        arrays: dict[str, pa.Array] = {}
+        for column, values in zip(self.row_columns, zip(*rows, strict=True), strict=True):
             name = column.name
 
             def lost(n: int, name: str = name) -> None:
                 self.lost[name] += n
 
-            arrays.append(to_array(values, column.type, lost))
-        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+            arrays[name] = to_array(values, column.type, lost)
+        for name, value in self.constants.items():
+            arrays[name] = pa.repeat(pa.scalar(value, self.schema.field(name).type), len(rows))
+        for name, source in self.derived.items():
+            arrays[name] = timestamp_from_ns(arrays[source].cast(pa.int64()))
+        batch = pa.RecordBatch.from_arrays(
+            [arrays[c.name] for c in self.columns], schema=self.schema
+        )
         self._batches.append(batch)
         self._buffered_rows += batch.num_rows
         self._buffered_bytes += batch.nbytes

@@ -296,7 +296,7 @@ class SessionRead:
             page = cursor.fetchall()
             if not page:
                 return
-            last = page[-1][seq_at]  # type: ignore[assignment]
+            last = page[-1][seq_at]
             if with_audio:
                 page = [(*row[:-3], _audio(*row[-3:])) for row in page]
             yield page
