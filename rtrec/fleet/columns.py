@@ -24,6 +24,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rtrec.errors import RtrecError
+
 INT64 = "int64"
 DOUBLE = "double"
 STRING = "string"
@@ -93,7 +95,10 @@ def table_columns(
     clash = names & {"session_uuid", "wall_at", "audio", *(p for p, _ in PARTITIONS)}
     if clash:
         # A view column named like one of ours would be shadowed: say so rather than guess.
-        raise ValueError(f"the {view} view has columns rtrec adds itself: {sorted(clash)}")
+        raise RtrecError(
+            f"the {view} view has columns the dataset adds itself ({', '.join(sorted(clash))}); "
+            "this rtrec cannot export it"
+        )
     return columns
 
 

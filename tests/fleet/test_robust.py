@@ -292,6 +292,21 @@ def test_mistakes_are_one_line(small, tmp_path):
     assert "is not an rtrec Parquet dataset" in _fails("sql", "--parquet", str(foreign), "SELECT 1")
 
 
+def test_a_database_from_an_older_rtrec_is_refused_and_left_alone(tmp_path):
+    db = tmp_path / "old" / "old.db"
+    db.parent.mkdir()
+    import_db(db, real_session_files()[:1])
+    with sqlite3.connect(db) as conn:  # as if the last migration had not run yet
+        conn.execute(
+            "DELETE FROM rtrec_migration WHERE version = (SELECT max(version) FROM rtrec_migration)"
+        )
+    conn.close()
+    before = _files_beside(db)
+    stderr = _fails("export-parquet", "--db", str(db), "--out", str(tmp_path / "ds"))
+    assert "from an older rtrec" in stderr and "rtrec reproject" in stderr
+    assert _files_beside(db) == before
+
+
 def test_a_second_run_for_the_same_recorder_is_refused_while_one_runs(small):
     db, out = small
     fd = os.open(out / "_rtrec_manifest" / "host-e.lock", os.O_RDWR)
