@@ -11,5 +11,8 @@ same view names over it with DuckDB.
 - manifest.py: what a recorder has exported, and from which database;
 - parts.py: rows to Parquet parts with pyarrow, in bounded batches;
 - export.py: the incremental export of one database;
-- query.py: DuckDB views over a dataset, and a read-only query.
+- query.py: DuckDB views over a dataset, and a read-only query;
+- engines.py: the optional engines (the `fleet` extra), or one line saying how to get them.
+
+What they read of the database comes through rtrec/store/snapshot.py, which writes nothing.
 """

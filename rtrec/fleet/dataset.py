@@ -122,7 +122,10 @@ def prepare_root(root: Path) -> None:
             "give an empty or new directory"
         )
     try:
-        (root / MANIFEST_DIR).mkdir(parents=True, exist_ok=True)
+        if not root.exists():
+            # Owner-only, as the database is: the dataset holds the conversations' text.
+            root.mkdir(mode=0o700, parents=True)
+        (root / MANIFEST_DIR).mkdir(exist_ok=True)
     except OSError as exc:
         raise DatasetError(f"cannot create {root}: {exc.strerror}") from exc
 

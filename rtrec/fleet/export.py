@@ -116,7 +116,7 @@ def _export_locked(
             if info.recording and not options.include_open:
                 result.still_recording.append(info.id)
                 continue
-            if manifest.unchanged(info.uuid, _fingerprint(info, digest, options)):
+            if manifest.unchanged(info.uuid, _fingerprint(info, digest)):
                 result.unchanged += 1
                 continue
             exported = _export_session(snapshot, info.id, tables, options, recorder, manifest)
@@ -125,7 +125,7 @@ def _export_locked(
                 database=database,
                 session_id=exported.info.id,
                 date=exported.info.date,
-                fingerprint=_fingerprint(exported.info, digest, options),
+                fingerprint=_fingerprint(exported.info, digest),
                 rows=exported.rows,
             )
             result.exported.append(info.id)
@@ -136,7 +136,7 @@ def _export_locked(
     return result
 
 
-def _fingerprint(info: SessionInfo, digest: str, options: ExportOptions) -> dict[str, object]:
+def _fingerprint(info: SessionInfo, digest: str) -> dict[str, object]:
     return {
         **info.fingerprint(),
         "columns": digest,

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.support import demo_db, export, fixtures_db, relay_db
-
-RECORDERS = ("host-a", "host-b", "host-c")
+from tests.fleet.support import RECORDERS, demo_db, export, fixtures_db, relay_db
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,7 @@ TABLES = (
     "errors",
     "tool_calls",
 )
+RECORDERS = ("host-a", "host-b", "host-c")
 TOOL_ERROR = {"error": "weather service unavailable"}
 UPSTREAM_CLOSE = (1011, "upstream overloaded")
 

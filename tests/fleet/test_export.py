@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from tests.conftest import real_session_files
-from tests.fleet.conftest import RECORDERS
 from tests.fleet.support import (
+    RECORDERS,
     TABLES,
     TOOL_ERROR,
     copy_db,
@@ -134,6 +134,7 @@ def test_types_are_the_schema_files(dataset):
 
 
 def test_partitions_and_manifest(fleet, dataset):
+    assert dataset.stat().st_mode & 0o777 == 0o700  # owner-only, like the database
     sessions = sorted(p.relative_to(dataset) for p in (dataset / "sessions").glob("*/*/*"))
     assert sessions and all(
         p.parts[1].startswith("date=20") and p.parts[2].startswith("recorder=host-")
