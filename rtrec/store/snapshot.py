@@ -15,9 +15,7 @@ database is never written.
 
 from __future__ import annotations
 
-import binascii
 import contextlib
-import json
 import os
 import re
 import sqlite3
@@ -26,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rtrec.errors import DatabaseError
-from rtrec.events import AUDIO_FIELD
 from rtrec.store import projection
 from rtrec.store.db import BUSY_TIMEOUT_MS
 from rtrec.store.liveness import recorder_running
@@ -47,10 +44,12 @@ VIEWS = (
 # The one view that reads no projection table.
 _LOG_VIEW = "events"
 
+# main. throughout: once the in-memory fold's TEMP tables exist, unqualified names
+# would find those first.
 _SELECT_SESSIONS = (
     "SELECT s.id, s.uuid, s.started_at, s.ended_ns, s.end_reason, s.recorder, "
-    "(SELECT max(e.seq) FROM event e WHERE e.session_id = s.id), p.version, p.last_seq "
-    "FROM session s LEFT JOIN projected_session p ON p.session_id = s.id"
+    "(SELECT max(e.seq) FROM main.event e WHERE e.session_id = s.id), p.version, p.last_seq "
+    "FROM main.session s LEFT JOIN main.projected_session p ON p.session_id = s.id"
 )
 
 
@@ -200,15 +199,25 @@ class LogSnapshot:
         """One snapshot of a session's rows in every view; DatabaseChanged at the end if
         the file changed under an immutable read (discard what was read, reopen, retry)."""
         conn = self.conn
-        conn.execute("BEGIN")
-        try:
+        tracked: projection.Tracked | None = None
+        while True:
+            conn.execute("BEGIN")
             row = conn.execute(_SELECT_SESSIONS + " WHERE s.id = ?", (session_id,)).fetchone()
             if row is None:
+                conn.execute("COMMIT")
                 raise DatabaseError(f"{self.path} has no session {session_id}")
             info = self._info(row)
+            if info.projected or tracked is not None:
+                break
+            # A fresh projector for the in-memory fold, made outside the snapshot (loading
+            # one takes its own), from the empty TEMP tables.
+            conn.execute("COMMIT")
+            tracked = self._fresh_projector(session_id)
+        try:
             schema = "main"
             if not info.projected:
-                self._fold_into_scratch(session_id)
+                assert tracked is not None
+                self._fold_into_scratch(tracked)
                 schema = "temp"
             yield SessionRead(conn, info, schema)
         finally:
@@ -219,14 +228,17 @@ class LogSnapshot:
                     conn.execute(f"DELETE FROM temp.{table}")
         self.check_unchanged()
 
-    def _fold_into_scratch(self, session_id: int) -> None:
-        conn = self.conn
+    def _fresh_projector(self, session_id: int) -> projection.Tracked:
         if not self._scratch:
             self._create_scratch()
-        tracked = projection.fresh(session_id)
+        tracked = projection.load(self.conn, session_id)  # from TEMP: nothing there yet
+        assert tracked.stored_seq is None
+        return tracked
+
+    def _fold_into_scratch(self, tracked: projection.Tracked) -> None:
         while True:
-            folded = projection.fold_new(conn, tracked)
-            projection.write_rows(conn, tracked)
+            folded = projection.fold_new(self.conn, tracked)
+            projection.write_rows(self.conn, tracked)
             if folded < projection.FLUSH_EVERY:
                 return
 
@@ -276,16 +288,13 @@ class SessionRead:
     def event_rows(
         self, page_rows: int, *, with_audio: bool = False
     ) -> Iterator[list[tuple[object, ...]]]:
-        """The events view's rows in seq order, each followed by its decoded audio (bytes,
-        or None) when `with_audio`."""
+        """The events view's rows in seq order; with `with_audio`, each followed by the
+        audio the log holds for it (the decoded bytes of a compacted audio frame)."""
         if not with_audio:
             sql = "SELECT * FROM main.events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
         else:
-            audio_types = ", ".join(f"'{t}'" for t in AUDIO_FIELD)
             sql = (
-                "SELECT v.*, e.audio, e.type, "
-                f"CASE WHEN e.audio IS NULL AND e.type IN ({audio_types}) THEN e.frame END "
-                "FROM main.events v JOIN main.event e "
+                "SELECT v.*, e.audio FROM main.events v JOIN main.event e "
                 "ON e.session_id = v.session_id AND e.seq = v.seq "
                 "WHERE v.session_id = ? AND v.seq > ? ORDER BY v.seq LIMIT ?"
             )
@@ -297,21 +306,6 @@ class SessionRead:
             if not page:
                 return
             last = page[-1][seq_at]
-            if with_audio:
-                page = [(*row[:-3], _audio(*row[-3:])) for row in page]
             yield page
             if len(page) < page_rows:
                 return
-
-
-def _audio(audio: object, event_type: object, whole_frame: object) -> bytes | None:
-    """A row's decoded audio: the stored bytes, or the base64 of a frame kept whole."""
-    if isinstance(audio, bytes):
-        return audio
-    if not isinstance(whole_frame, str) or not isinstance(event_type, str):
-        return None
-    try:
-        value = json.loads(whole_frame).get(AUDIO_FIELD[event_type])
-        return binascii.a2b_base64(value) if isinstance(value, str) else None
-    except (ValueError, AttributeError, binascii.Error):
-        return None

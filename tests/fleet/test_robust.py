@@ -109,11 +109,15 @@ def test_export_never_writes_the_database_and_folds_stale_projections(tmp_path):
     the export folds in memory, and the database's directory is byte for byte the same."""
     db = tmp_path / "db" / "stale.db"
     db.parent.mkdir()
-    import_db(db, real_session_files()[:4], project=False)
+    files = real_session_files()
+    import_db(db, files[:2], project=False)  # stale, current, stale, current
+    import_db(db, files[2:3])
+    import_db(db, files[3:4], project=False)
+    import_db(db, files[4:5])
     before = _files_beside(db)
     assert set(before) == {"stale.db"}
     out = tmp_path / "ds"
-    assert export(db, out, "host-s").startswith("exported 4 sessions")
+    assert export(db, out, "host-s").startswith("exported 5 sessions")
     assert _files_beside(db) == before
 
     fresh = copy_db(db, tmp_path / "fresh.db")  # the rows a catch-up would write
