@@ -26,6 +26,7 @@ COMMAND_MODULES = {
     "sql": "rtrec.cli.sql",
     "replay": "rtrec.cli.replay",
     "export-wav": "rtrec.cli.export_wav",
+    "export-parquet": "rtrec.cli.export_parquet",
     "diff": "rtrec.cli.diff",
     "export": "rtrec.cli.transfer",
     "import": "rtrec.cli.transfer",

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -131,7 +132,20 @@ def interruptible(conn: sqlite3.Connection) -> Iterator[_Interrupt]:
 @click.option("--json", "fmt", flag_value="json", help="Print a JSON array of objects.")
 @click.option("--csv", "fmt", flag_value="csv", help="Print CSV with a header row.")
 @click.option("--table", "fmt", flag_value="table", default=True, help="Print a table (default).")
-def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+@click.option(
+    "--parquet",
+    "parquet_dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Query a dataset written by export-parquet (DuckDB SQL, same view names).",
+)
+def sql(
+    db_path: str,
+    query: str,
+    params: tuple[tuple[str, str], ...],
+    fmt: str,
+    parquet_dir: Path | None,
+) -> None:
     """Run QUERY (one SQL statement; `-` reads it from stdin) on a read-only connection.
 
     The views: sessions, events, items, responses, turns, tool_calls, session_updates,
@@ -142,6 +156,12 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
             query = sys.stdin.buffer.read().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise RtrecError(f"the query on stdin is not UTF-8 text ({exc.reason})") from exc
+    if parquet_dir is not None:
+        from rtrec.fleet.query import run_query
+
+        columns, rows = run_query(parquet_dir, query, {n: parameter_value(v) for n, v in params})
+        _print_rows(columns, rows, fmt)
+        return
     conn = open_reader(db_path)
     try:
         warning = refresh(conn)
@@ -161,6 +181,10 @@ def sql(db_path: str, query: str, params: tuple[tuple[str, str], ...], fmt: str)
                 raise RtrecError("the query is not UTF-8 text") from exc
     finally:
         conn.close()
+    _print_rows(columns, rows, fmt)
+
+
+def _print_rows(columns: list[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:
     if fmt == "json":
         data = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))

@@ -63,3 +63,20 @@ def recorder_alive(db_path: str, recorder_id: str | None, *, reclaim: bool = Tru
         with contextlib.suppress(OSError):
             os.unlink(path)
     return False
+
+
+def recorder_running(db_path: str, recorder_id: str | None) -> bool:
+    """recorder_alive for readers: it only looks, and never removes a stale lock file."""
+    if not recorder_id:
+        return False
+    try:
+        fd = os.open(lock_path(db_path, recorder_id), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

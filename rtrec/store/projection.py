@@ -184,6 +184,15 @@ def write_together(
     return stale
 
 
+def write_rows(conn: sqlite3.Connection, tracked: Tracked) -> None:
+    """Write what changed in the caller's transaction, with no checkpoint check.
+
+    For a private copy of the tables that no other process writes (an exporter's
+    in-memory fold of a session whose stored projection is behind).
+    """
+    _write_changes(conn, tracked)
+
+
 def _write_changes(conn: sqlite3.Connection, tracked: Tracked) -> None:
     projector = tracked.projector
     session_id = tracked.session_id
