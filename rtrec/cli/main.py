@@ -25,6 +25,8 @@ COMMAND_MODULES = {
     "import": "rtrec.cli.transfer",
     "reproject": "rtrec.cli.reproject",
     "demo": "rtrec.cli.demo",
+    "view": "rtrec.cli.view",
+    "ui": "rtrec.cli.ui",
 }
 
 
