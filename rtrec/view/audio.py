@@ -21,10 +21,12 @@ import soundfile
 from rtrec.replay.wav.mix import StereoMix
 
 PEAKS_PER_SECOND = 50
-OPUS_RATES = frozenset({8000, 12000, 16000, 24000, 48000})
-# libsndfile maps the compression level to Opus's bitrate, 1.0 being the lowest: 0.99
-# gives about 12-16 kbit/s for a two-voice call (about 7 MB an hour), clear speech.
-OPUS_LEVEL = 0.99
+# libsndfile maps a compression level to Opus's bitrate (1.0 the lowest), differently at
+# each rate.  These are about the lowest that keep the two channels apart: below about
+# 18 kbit/s Opus folds stereo into mono, and the user would be heard on the assistant's
+# side.  They give 20-25 kbit/s while both talk, less in silence (about 10 MB an hour of
+# continuous two-sided speech).  tests/test_view_audio.py checks the channels stay apart.
+OPUS_LEVELS = {8000: 0.98, 12000: 0.975, 16000: 0.98, 24000: 0.975, 48000: 0.97}
 VORBIS_LEVEL = 0.9
 _QUEUE_BLOCKS = 8
 
@@ -40,8 +42,8 @@ class Codec:
 def choose_codec(rate: int) -> Codec:
     """Opus in Ogg where libsndfile has it and the rate suits it; else what it has."""
     ogg = soundfile.available_subtypes("OGG") if "OGG" in soundfile.available_formats() else {}
-    if "OPUS" in ogg and rate in OPUS_RATES:
-        return Codec("OGG", "OPUS", "audio/ogg; codecs=opus", OPUS_LEVEL)
+    if "OPUS" in ogg and rate in OPUS_LEVELS:
+        return Codec("OGG", "OPUS", "audio/ogg; codecs=opus", OPUS_LEVELS[rate])
     if "VORBIS" in ogg:
         return Codec("OGG", "VORBIS", "audio/ogg; codecs=vorbis", VORBIS_LEVEL)
     return Codec("FLAC", "PCM_16", "audio/flac", None)

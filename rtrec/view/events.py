@@ -26,7 +26,7 @@ from rtrec.store.event_log import LoggedEvent
 
 DIRECTIONS = {"client": 0, "server": 1}
 # A payload this long may carry audio the view did not elide.
-_CHECK_PAYLOADS_OVER = 4096
+_CHECK_PAYLOADS_OVER = 600
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{256,}={0,2}")
 _GZIP = 31  # zlib wbits for a gzip container
 

@@ -185,6 +185,25 @@
     if (model.session.live || model.mix_state === "pending") setTimeout(poll, POLL_MS);
   }
 
+  // Hover text for anything with data-tip (spans, marks): names, arguments, figures.
+  function tooltips() {
+    const tip = $("tooltip");
+    let over = null;
+    document.addEventListener("mouseover", (event) => {
+      over = event.target.closest ? event.target.closest("[data-tip]") : null;
+      tip.hidden = !over;
+      if (over) tip.textContent = over.dataset.tip;
+    });
+    document.addEventListener("mousemove", (event) => {
+      if (!over) return;
+      const x = Math.min(event.clientX + 14, window.innerWidth - tip.offsetWidth - 8);
+      const y = event.clientY + 18 + tip.offsetHeight > window.innerHeight
+        ? event.clientY - tip.offsetHeight - 10 : event.clientY + 18;
+      tip.style.left = Math.max(4, x) + "px";
+      tip.style.top = Math.max(4, y) + "px";
+    });
+  }
+
   function versionOf(model) {
     const s = model.session;
     return [s.event_count, s.projected_events, s.ended_at, model.audio && model.audio.key].join("|");
@@ -195,6 +214,7 @@
     return line && line.start_ms != null ? line.start_ms : turn.from_ms;
   }
 
+  tooltips();
   start().catch((error) => {
     console.error("rtrec view: " + (error && error.stack ? error.stack : error));
     document.documentElement.dataset.state = "failed";

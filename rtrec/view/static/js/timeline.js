@@ -178,18 +178,20 @@
 
     _addTurns(model) {
       for (const t of model.turns) {
-        if (t.from_ms == null) continue;
-        const replied = t.to_ms != null;
+        const replied = t.to_ms != null && t.from_ms != null;
         const cls = "tl-item turn-mark" + (replied ? "" : " no-reply") +
           (replied && t.latency_ms > this.threshold ? " over" : "");
         const tip = "Turn " + (t.turn + 1) + ": " + (replied
           ? t.label + " from the end of the user's speech (" + (t.ended_by || "?") +
             ") to the first assistant " + (model.responses.some((r) => r.response_id === t.response_id && r.first_audio_ms != null) ? "audio" : "text")
           : "no reply") + (t.text ? "\n" + t.text : "");
-        const start = replied ? Math.min(t.from_ms, t.to_ms) : t.from_ms;
+        // A turn the views give no end of speech for still gets its mark, where its item is.
+        const line = model.transcript.find((l) => l.item_id === t.item_id);
+        const at = t.from_ms != null ? t.from_ms : line && line.start_ms != null ? line.start_ms : 0;
+        const start = replied ? Math.min(t.from_ms, t.to_ms) : at;
         const end = replied ? Math.max(t.from_ms, t.to_ms) : null;
         const node = el("div", {
-          class: cls, "data-tip": tip, dataset: { seek: t.from_ms, turn: t.turn, itemId: t.item_id },
+          class: cls, "data-tip": tip, dataset: { seek: at, turn: t.turn, itemId: t.item_id },
         }, el("span", { class: "turn-label", text: t.label }));
         this._add("turns", start, end, node, { turn: t, minWidth: 4 });
       }

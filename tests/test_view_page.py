@@ -1,0 +1,203 @@
+"""`rtrec view`: the written page, opened from disk in headless Chromium with the network off.
+
+Pages of the demo (a truncation and a tool call), a real Realtime fixture, and real GPT-Live
+and Gemini fixtures, each checked the same generic way against the SQL views.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.browser import browser, offline_page, save_screenshot, wait_ready
+from tests.conftest import REAL_SESSIONS, run_cli
+from tests.page_checks import check_session_page, sql_rows
+
+__all__ = ["browser"]  # the fixture, used by name
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-sessions"
+FIXTURES = {
+    "realtime": REAL_SESSIONS / "test_openai_ws__test_tool_call_round.jsonl",
+    "live": SHARED / "live" / "usable-window-interrupt.jsonl",
+    "gemini": SHARED / "gemini" / "test_google_ws__test_tool_call_round.jsonl",
+}
+
+
+def _fixture_file(name: str) -> Path:
+    path = FIXTURES[name]
+    if not path.exists():  # the shared fixtures sit beside the checkout (CI copies them)
+        path = Path("/work/shared/fixtures/real-sessions") / path.relative_to(SHARED)
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[str, int, Path]:
+    """The demo's session (a tool call and a truncated, cancelled reply), and its page."""
+    root = tmp_path_factory.mktemp("view-demo")
+    db_path = str(root / "demo.db")
+    result = run_cli("demo", db_path=db_path, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    page = root / "demo.html"
+    result = run_cli("view", "last", "-o", str(page), db_path=db_path, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    return db_path, 1, page
+
+
+@pytest.fixture(scope="module")
+def fixture_pages(tmp_path_factory) -> dict[str, tuple[str, int, Path]]:
+    root = tmp_path_factory.mktemp("view-fixtures")
+    db_path = str(root / "fixtures.db")
+    pages = {}
+    for number, name in enumerate(FIXTURES, 1):
+        result = run_cli("import", str(_fixture_file(name)), db_path=db_path)
+        assert result.returncode == 0, result.stderr.decode()
+        page = root / f"{name}.html"
+        result = run_cli("view", str(number), "-o", str(page), db_path=db_path, timeout=300)
+        assert result.returncode == 0, result.stderr.decode()
+        pages[name] = (db_path, number, page)
+    return pages
+
+
+def _open(browser, page_path: Path):
+    watched = offline_page(browser)
+    watched.page.goto(page_path.as_uri())
+    return watched
+
+
+def test_demo_page_matches_the_views(browser, demo, tmp_path):
+    db_path, session_id, page_path = demo
+    watched = _open(browser, page_path)
+    check_session_page(watched, db_path, session_id)
+    assert watched.requests == []
+    save_screenshot(watched.page, tmp_path, "view-demo")
+    watched.page.context.close()
+
+
+@pytest.mark.parametrize("name", list(FIXTURES))
+def test_fixture_pages_match_the_views(browser, fixture_pages, name, tmp_path):
+    db_path, session_id, page_path = fixture_pages[name]
+    watched = _open(browser, page_path)
+    check_session_page(watched, db_path, session_id)
+    assert watched.requests == []
+    save_screenshot(watched.page, tmp_path, f"view-{name}")
+    watched.page.context.close()
+
+
+def test_demo_page_marks_the_truncation_and_the_tool_call(browser, demo):
+    db_path, session_id, page_path = demo
+    watched = _open(browser, page_path)
+    page = watched.page
+    wait_ready(page)
+    (cut,) = sql_rows(
+        db_path,
+        "SELECT i.item_id, i.truncated_ms, r.first_audio_ms, r.status FROM items i "
+        "JOIN responses r USING (session_id, response_id) "
+        "WHERE i.session_id = ? AND i.truncated_ms IS NOT NULL",
+        session_id,
+    )
+    span = page.locator(f".speech.assistant[data-item-id='{cut['item_id']}']")
+    assert span.count() == 1
+    assert "interrupted" in (span.get_attribute("class") or "")  # the reply was cancelled
+    mark = page.locator(".cut-mark")
+    assert mark.count() == 1
+    assert float(mark.get_attribute("data-seek")) == pytest.approx(
+        cut["first_audio_ms"] + cut["truncated_ms"]
+    )
+    (call,) = sql_rows(db_path, "SELECT * FROM tool_calls WHERE session_id = ?", session_id)
+    tool = page.locator(".tl-tool")
+    assert tool.count() == 1 and tool.inner_text() == call["name"]
+    tip = tool.get_attribute("data-tip") or ""
+    assert call["name"] in tip and call["arguments"] in tip and call["output"] in tip
+    tool.hover()
+    assert call["arguments"] in page.locator("#tooltip").inner_text()
+    assert watched.errors == []
+    watched.page.context.close()
+
+
+def test_demo_page_keys_play_pause_and_step(browser, demo):
+    _, _, page_path = demo
+    watched = _open(browser, page_path)
+    page = watched.page
+    wait_ready(page)
+    page.locator("#zoom-fit").click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => window.rtrecPage.player.currentMs") == pytest.approx(2000, abs=1)
+    page.keyboard.press("Shift+ArrowLeft")
+    assert page.evaluate("() => window.rtrecPage.player.currentMs") == pytest.approx(0, abs=1)
+    page.keyboard.press("Space")
+    page.locator("#play", has_text="❚❚").wait_for()
+    page.locator("#clock").filter(has_not_text="0:00.0 /").wait_for()
+    page.keyboard.press("Space")
+    page.locator("#play", has_text="▶").wait_for()
+    assert watched.errors == []
+    watched.page.context.close()
+
+
+def test_clicking_an_event_seeks_and_opens_its_json(browser, demo):
+    db_path, session_id, page_path = demo
+    watched = _open(browser, page_path)
+    page = watched.page
+    wait_ready(page)
+    page.locator("#follow").uncheck()
+    page.locator("#event-filter").fill("response.done")
+    (done,) = sql_rows(
+        db_path,
+        "SELECT seq, t_ms, payload FROM events WHERE session_id = ? AND type = 'response.done' "
+        "ORDER BY seq LIMIT 1",
+        session_id,
+    )
+    row = page.locator(f"#event-log .ev-row[data-seq='{done['seq']}']")
+    row.locator(".ev-head").click()
+    assert page.evaluate("() => window.rtrecPage.player.currentMs") == pytest.approx(
+        done["t_ms"], abs=0.5
+    )
+    shown = row.locator(".ev-json")
+    shown.filter(has_text='"type": "response.done"').wait_for()
+    # An audio frame opens with its audio elided to a byte count, as the events view has it.
+    page.locator("#event-filter").fill("input_audio_buffer.append")
+    (append,) = sql_rows(
+        db_path,
+        "SELECT seq, payload FROM events WHERE session_id = ? "
+        "AND type = 'input_audio_buffer.append' ORDER BY seq LIMIT 1",
+        session_id,
+    )
+    first = page.locator(f"#event-log .ev-row[data-seq='{append['seq']}']")
+    first.locator(".ev-head").click()
+    first.locator(".ev-json").filter(has_text='"audio": ').wait_for()
+    audio_bytes = json.loads(append["payload"])["audio"]
+    assert f'"audio": {audio_bytes}' in first.locator(".ev-json").inner_text()
+    assert watched.errors == []
+    watched.page.context.close()
+
+
+def test_view_writes_the_default_name_and_refuses_bad_input(demo, tmp_path):
+    db_path, _, _ = demo
+    result = subprocess_in(tmp_path, "view", "last", db_path=db_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert (tmp_path / "rtrec-last.html").stat().st_size > 10_000
+    missing = subprocess_in(tmp_path, "view", "99", db_path=db_path)
+    assert missing.returncode == 1
+    assert missing.stderr.decode().count("\n") == 1 and "no session" in missing.stderr.decode()
+    nowhere = subprocess_in(
+        tmp_path, "view", "last", "-o", str(tmp_path / "no" / "such" / "dir.html"), db_path=db_path
+    )
+    assert nowhere.returncode == 1 and "Traceback" not in nowhere.stderr.decode()
+    assert "cannot write" in nowhere.stderr.decode()
+    no_db = subprocess_in(tmp_path, "view", "last", db_path=str(tmp_path / "absent.db"))
+    assert no_db.returncode == 1 and not (tmp_path / "absent.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rtrec-last.html"]
+
+
+def subprocess_in(directory: Path, *args: str, db_path: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rtrec", *args],
+        cwd=directory,
+        capture_output=True,
+        env={**os.environ, "RTREC_DB": db_path},
+        timeout=300,
+    )
