@@ -61,9 +61,9 @@ def watch(page: Any) -> Watched:
     watched = Watched(page)
     page.on(
         "console",
-        lambda message: watched.errors.append(f"console: {message.text}")
-        if message.type == "error"
-        else None,
+        lambda message: (
+            watched.errors.append(f"console: {message.text}") if message.type == "error" else None
+        ),
     )
     page.on("pageerror", lambda error: watched.errors.append(f"page error: {error}"))
     page.set_default_timeout(TIMEOUT_MS)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from tests.browser import Watched, wait_ready
-
 from rtrec.replay.selection import TypeFilter
+from tests.browser import Watched, wait_ready
 
 # Patterns a reader would type: a prefix, a glob, an exclusion, and both together.
 FILTERS = ("response", "*.done", "!input_audio_buffer.append", "session.*,!session.update*")
@@ -134,7 +133,8 @@ def check_header(watched: Watched, db_path: str, session_id: int) -> None:
     )
     assert facts["model"] == (session["model"] or "-")
     assert facts["end_reason"] == (session["end_reason"] or "still recording")
-    if session["total_tokens"] is not None and "usage_seconds" not in session.keys():
+    columns = set(session.keys())  # a sqlite3.Row: `in` looks at values, not names
+    if session["total_tokens"] is not None and "usage_seconds" not in columns:
         assert facts["usage"].startswith(f"{session['total_tokens']:,} token")
     assert facts["turns"] == str(
         len(sql_rows(db_path, "SELECT 1 FROM turns WHERE session_id = ?", session_id))

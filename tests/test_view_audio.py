@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from tests.conftest import run_cli
 
 from rtrec.replay.wav.mix import StereoMix, as_heard_mix
 from rtrec.sim.audio import speech_like
 from rtrec.view.audio import PeakMeter, bucket_frames_for, choose_codec, encode_mix
 from rtrec.view.build import gather
 from rtrec.view.events import shown_payload
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")

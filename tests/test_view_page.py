@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.browser import browser, offline_page, save_screenshot, wait_ready
 from tests.conftest import REAL_SESSIONS, run_cli
 from tests.page_checks import check_session_page, sql_rows
