@@ -92,11 +92,16 @@ def offline_page(browser: Any) -> Watched:
 def save_screenshot(page: Any, directory: Path, name: str) -> Path:
     path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    publish(path)
+    return path
+
+
+def publish(path: Path) -> None:
+    """Copy an artefact to $RTREC_ARTIFACTS, when set."""
     artifacts = os.environ.get("RTREC_ARTIFACTS")
     if artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(artifacts) / path.name)
-    return path
 
 
 def wait_ready(page: Any) -> None:

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 from rtrec.replay.selection import TypeFilter
+from rtrec.store.snapshot import open_snapshot
 from tests.browser import Watched, wait_ready
 
 # Patterns a reader would type: a prefix, a glob, an exclusion, and both together.
@@ -13,7 +14,9 @@ FILTERS = ("response", "*.done", "!input_audio_buffer.append", "session.*,!sessi
 
 
 def sql_rows(db_path: str, query: str, *params: Any) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    # Through rtrec's own read-only opening: it creates no -wal/-shm file, and the ui tests
+    # check that nothing appears beside the database.
+    conn = open_snapshot(db_path)
     conn.row_factory = sqlite3.Row
     try:
         return conn.execute(query, params).fetchall()

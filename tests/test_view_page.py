@@ -20,19 +20,12 @@ from tests.page_checks import check_session_page, sql_rows
 
 __all__ = ["browser"]  # the fixture, used by name
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real-sessions"
+# Copied from shared/fixtures/real-sessions (live/ and gemini/ hold real captures).
 FIXTURES = {
     "realtime": REAL_SESSIONS / "test_openai_ws__test_tool_call_round.jsonl",
-    "live": SHARED / "live" / "usable-window-interrupt.jsonl",
-    "gemini": SHARED / "gemini" / "test_google_ws__test_tool_call_round.jsonl",
+    "live": REAL_SESSIONS / "live" / "live-session.jsonl",
+    "gemini": REAL_SESSIONS / "gemini" / "test_google_ws__test_tool_call_round.jsonl",
 }
-
-
-def _fixture_file(name: str) -> Path:
-    path = FIXTURES[name]
-    if not path.exists():  # the shared fixtures sit beside the checkout (CI copies them)
-        path = Path("/work/shared/fixtures/real-sessions") / path.relative_to(SHARED)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +47,7 @@ def fixture_pages(tmp_path_factory) -> dict[str, tuple[str, int, Path]]:
     db_path = str(root / "fixtures.db")
     pages = {}
     for number, name in enumerate(FIXTURES, 1):
-        result = run_cli("import", str(_fixture_file(name)), db_path=db_path)
+        result = run_cli("import", str(FIXTURES[name]), db_path=db_path)
         assert result.returncode == 0, result.stderr.decode()
         page = root / f"{name}.html"
         result = run_cli("view", str(number), "-o", str(page), db_path=db_path, timeout=300)

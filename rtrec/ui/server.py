@@ -36,6 +36,13 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     ui: UiServer
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A browser dropping a kept-alive connection is normal; anything else is one line.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
+            return
+        print(f"rtrec ui: {type(error).__name__}: {error}", file=sys.stderr)
+
 
 def bind(host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> _HttpServer:
     """The listening server (IPv4 or IPv6 by the host's form); TLS when given a context."""

@@ -19,7 +19,11 @@
       height: HEIGHT,
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
-      scales: { x: { time: false, range: (u, lo, hi) => [lo - 0.6, hi + 0.6] } },
+      scales: {
+        x: { time: false, range: (u, lo, hi) => [lo - 0.6, hi + 0.6] },
+        // Bars stand on zero.
+        y: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.08 : 1] },
+      },
       axes: [
         { splits: () => xs, values: (u, splits) => splits.map(String) },
         { size: 56 },
