@@ -13,4 +13,5 @@ BENCHMARKS: list[str] = [
     "export_wav",
     "replay_timing",
     "projector",
+    "view",
 ]

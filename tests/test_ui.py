@@ -154,12 +154,16 @@ def test_audio_is_served_by_ranges(browser, served):
     model = page.evaluate("() => window.rtrecPage.model")
     page.close()
     key = model["audio"]["key"]
-    status, headers, whole = fetch(f"{url}api/s/1/audio?key={key}")
-    assert status == 200 and headers["content-type"] == "audio/ogg; codecs=opus"
-    assert whole[:4] == b"OggS" and len(whole) == model["audio"]["bytes"]
-    status, headers, part = fetch(f"{url}api/s/1/audio?key={key}", {"Range": "bytes=10-19"})
-    assert status == 206 and part == whole[10:20]
-    assert headers["content-range"] == f"bytes 10-19/{len(whole)}"
+    for track, size in zip(model["audio"]["tracks"], model["audio"]["bytes"], strict=True):
+        address = f"{url}api/s/1/audio?key={key}&track={track}"
+        status, headers, whole = fetch(address)
+        assert status == 200 and headers["content-type"] == "audio/ogg; codecs=opus"
+        assert whole[:4] == b"OggS" and len(whole) == size
+        status, headers, part = fetch(address, {"Range": "bytes=10-19"})
+        assert status == 206 and part == whole[10:20]
+        assert headers["content-range"] == f"bytes 10-19/{len(whole)}"
+    assert fetch(f"{url}api/s/1/audio?key={key}&track=both")[0] == 404
+    assert fetch(f"{url}api/s/1/audio?key=stale&track=user")[0] == 404
     peaks = json.loads(fetch(f"{url}api/s/1/peaks?key={key}")[2])
     assert len(base64.b64decode(peaks["user"])) == model["audio"]["buckets"]
 

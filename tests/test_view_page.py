@@ -126,6 +126,12 @@ def test_demo_page_keys_play_pause_and_step(browser, demo):
     page.keyboard.press("Space")
     page.locator("#play", has_text="❚❚").wait_for()
     page.locator("#clock").filter(has_not_text="0:00.0 /").wait_for()
+    # Both tracks play, together: the assistant's follows the user's.
+    playing = page.evaluate(
+        "() => window.rtrecPage.player.audios.map(a => [!a.paused, a.currentTime])"
+    )
+    assert [p for p, _ in playing] == [True, True]
+    assert abs(playing[0][1] - playing[1][1]) < 0.25
     page.keyboard.press("Space")
     page.locator("#play", has_text="▶").wait_for()
     assert watched.errors == []

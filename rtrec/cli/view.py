@@ -51,7 +51,7 @@ def view(db_path: str, session: str, output: Path | None, open_page: bool) -> No
         conn.close()
     try:
         size = write_page(parts, target)
-        audio = parts.audio.size if parts.audio is not None else 0
+        audio = sum(parts.audio.sizes) if parts.audio is not None else 0
     finally:
         parts.close()
     click.echo(

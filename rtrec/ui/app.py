@@ -91,7 +91,10 @@ class UiApp:
                     "assistant": base64.b64encode(assistant).decode(),
                 }
             )
-        return _ranged(ready.audio, ready.mime, range_header)
+        track = ready.tracks.get(query.get("track", ""))
+        if track is None:
+            return text_response(404, "no such track (user or assistant)")
+        return _ranged(track, ready.mime, range_header)
 
     # -- the answers ------------------------------------------------------------------
 

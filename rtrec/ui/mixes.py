@@ -22,7 +22,7 @@ from typing import Any
 from rtrec.replay.wav.mix import as_heard_mix
 from rtrec.store.event_log import last_logged_event
 from rtrec.store.snapshot import open_snapshot
-from rtrec.view.audio import encode_mix
+from rtrec.view.audio import TRACKS, encode_mix
 
 KEEP_SESSIONS = 4
 REFRESH_S = 15.0
@@ -35,7 +35,7 @@ class ReadyMix:
     key: str
     description: dict[str, Any] | None  # None: the session has no audio
     peaks: tuple[bytes, bytes]
-    audio: bytes
+    tracks: dict[str, bytes]  # user, assistant: compressed
     mime: str
     made_at: float
 
@@ -103,14 +103,14 @@ class MixCache:
             last = last_logged_event(conn, session_id)
             seq = last[0] if last is not None else -1
             mix = as_heard_mix(conn, session_id)
-            encoded = encode_mix(mix, io.BytesIO()) if mix is not None else None
+            encoded = encode_mix(mix, io.BytesIO) if mix is not None else None
         finally:
             conn.close()
         made_at = time.monotonic()
         key = f"{session_id}.{max(seq, last_seq)}.{int(made_at * 1000)}"
         if encoded is None:
             return _no_audio(session_id, max(seq, last_seq), key, made_at)
-        audio = encoded.file.read()
+        tracks = {name: file.read() for name, file in zip(TRACKS, encoded.files, strict=True)}
         description = {**encoded.describe(), "key": key}
         encoded.close()
         return ReadyMix(
@@ -119,11 +119,11 @@ class MixCache:
             key,
             description,
             encoded.peaks,
-            audio,
+            tracks,
             encoded.codec.mime,
             made_at,
         )
 
 
 def _no_audio(session_id: int, last_seq: int, key: str, made_at: float) -> ReadyMix:
-    return ReadyMix(session_id, last_seq, key, None, (b"", b""), b"", "", made_at)
+    return ReadyMix(session_id, last_seq, key, None, (b"", b""), {}, "", made_at)

@@ -1,9 +1,15 @@
 """The page's sound: the as-heard mix compressed for the browser, and its waveform peaks.
 
 Both come from the blocks of `as_heard_mix` (the samples `export-wav --timeline`
-writes) in one pass.  Peaks are one byte per channel per `bucket_frames` frames: the
-bucket's largest absolute sample, scaled to 0..255 and rounded up, so that any sound
-at all shows.  Encoding runs in a thread beside the fold (libsndfile releases the
+writes) in one pass.  The two channels are compressed as two mono tracks, user and
+assistant, which the page plays together, panned left and right: Opus folds a stereo
+stream into mono below about 18 kbit/s, where two mono tracks of speech stay clear at
+about 10 kbit/s each while someone speaks and far less in silence (half the size of
+the smallest stereo stream that keeps the sides apart).
+
+Peaks are one byte per channel per `bucket_frames` frames: the bucket's largest
+absolute sample, scaled to 0..255 and rounded up, so that any sound at all shows.
+Each track is encoded in a thread of its own beside the fold (libsndfile releases the
 GIL), into a temporary file: memory stays flat however long the call.
 """
 
@@ -12,6 +18,7 @@ from __future__ import annotations
 import queue
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -21,12 +28,11 @@ import soundfile
 from rtrec.replay.wav.mix import StereoMix
 
 PEAKS_PER_SECOND = 50
-# libsndfile maps a compression level to Opus's bitrate (1.0 the lowest), differently at
-# each rate.  These are about the lowest that keep the two channels apart: below about
-# 18 kbit/s Opus folds stereo into mono, and the user would be heard on the assistant's
-# side.  They give 20-25 kbit/s while both talk, less in silence (about 10 MB an hour of
-# continuous two-sided speech).  tests/test_view_audio.py checks the channels stay apart.
-OPUS_LEVELS = {8000: 0.98, 12000: 0.975, 16000: 0.98, 24000: 0.975, 48000: 0.97}
+TRACKS = ("user", "assistant")
+# libsndfile maps a compression level to Opus's bitrate (1.0 the lowest): 0.97 gives about
+# 10 kbit/s of wideband speech per track, 8 kbit/s at 8 kHz.
+OPUS_RATES = frozenset({8000, 12000, 16000, 24000, 48000})
+OPUS_LEVEL = 0.97
 VORBIS_LEVEL = 0.9
 _QUEUE_BLOCKS = 8
 
@@ -42,8 +48,8 @@ class Codec:
 def choose_codec(rate: int) -> Codec:
     """Opus in Ogg where libsndfile has it and the rate suits it; else what it has."""
     ogg = soundfile.available_subtypes("OGG") if "OGG" in soundfile.available_formats() else {}
-    if "OPUS" in ogg and rate in OPUS_LEVELS:
-        return Codec("OGG", "OPUS", "audio/ogg; codecs=opus", OPUS_LEVELS[rate])
+    if "OPUS" in ogg and rate in OPUS_RATES:
+        return Codec("OGG", "OPUS", "audio/ogg; codecs=opus", OPUS_LEVEL)
     if "VORBIS" in ogg:
         return Codec("OGG", "VORBIS", "audio/ogg; codecs=vorbis", VORBIS_LEVEL)
     return Codec("FLAC", "PCM_16", "audio/flac", None)
@@ -91,11 +97,12 @@ class EncodedMix:
     bucket_frames: int
     peaks: tuple[bytes, bytes]  # user (left), assistant (right)
     codec: Codec
-    file: IO[bytes]  # the encoded audio, positioned at its start
-    size: int
+    files: tuple[IO[bytes], IO[bytes]]  # the encoded tracks, user and assistant, at their start
+    sizes: tuple[int, int]
 
     def close(self) -> None:
-        self.file.close()
+        for file in self.files:
+            file.close()
 
     def describe(self) -> dict[str, object]:
         """What the page's model says of the audio."""
@@ -105,39 +112,55 @@ class EncodedMix:
             "bucket_frames": self.bucket_frames,
             "buckets": len(self.peaks[0]),
             "mime": self.codec.mime,
-            "bytes": self.size,
+            "tracks": list(TRACKS),
+            "bytes": list(self.sizes),
         }
 
 
-def encode_mix(mix: StereoMix, out: IO[bytes] | None = None) -> EncodedMix | None:
-    """Peaks and compressed audio of the mix; None if it has no frames at all.
+def encode_mix(
+    mix: StereoMix, make_file: Callable[[], IO[bytes]] | None = None
+) -> EncodedMix | None:
+    """Peaks and compressed tracks of the mix; None if it has no frames at all.
 
-    The audio goes to `out` (a temporary file unless given, e.g. memory for a server).
+    Each track goes to a file from `make_file` (temporary files unless given, e.g.
+    memory for a server).
     """
     codec = choose_codec(mix.rate)
     meter = PeakMeter(bucket_frames_for(mix.rate))
-    if out is None:
-        out = tempfile.TemporaryFile(prefix="rtrec-view-")  # noqa: SIM115 (handed to the caller)
-    encoder = _Encoder(out, mix.rate, codec)
+    files = (make_file(), make_file()) if make_file else (_temporary(), _temporary())
+    encoders = [_Encoder(file, mix.rate, codec) for file in files]
     try:
         for block in mix.blocks:
             meter.feed(block)
-            encoder.put(block)
+            for channel, encoder in enumerate(encoders):
+                encoder.put(np.ascontiguousarray(block[:, channel]))
+        for encoder in encoders:
+            encoder.finish()
     except BaseException:
-        encoder.abandon()
-        out.close()
+        for encoder in encoders:
+            encoder.abandon()
+        for file in files:
+            file.close()
         raise
-    encoder.finish()
     if meter.frames == 0:
-        out.close()
+        for file in files:
+            file.close()
         return None
-    size = out.seek(0, 2)
-    out.seek(0)
-    return EncodedMix(mix.rate, meter.frames, meter.bucket_frames, meter.finish(), codec, out, size)
+    sizes = (files[0].seek(0, 2), files[1].seek(0, 2))
+    for file in files:
+        file.seek(0)
+    return EncodedMix(
+        mix.rate, meter.frames, meter.bucket_frames, meter.finish(), codec, files, sizes
+    )
+
+
+def _temporary() -> IO[bytes]:
+    # Handed to the caller, who closes it (EncodedMix.close).
+    return tempfile.TemporaryFile(prefix="rtrec-view-")
 
 
 class _Encoder:
-    """Writes blocks to a compressed sound file from a thread of its own."""
+    """Writes one track's blocks to a compressed sound file from a thread of its own."""
 
     def __init__(self, out: IO[bytes], rate: int, codec: Codec) -> None:
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(_QUEUE_BLOCKS)
@@ -146,7 +169,7 @@ class _Encoder:
             out,
             "w",
             samplerate=rate,
-            channels=2,
+            channels=1,
             format=codec.container,
             subtype=codec.subtype,
             compression_level=codec.level,
@@ -166,6 +189,8 @@ class _Encoder:
             raise self._failure
 
     def abandon(self) -> None:
+        if not self._thread.is_alive():
+            return
         self._failure = self._failure or RuntimeError("encoding abandoned")
         self._queue.put(None)
         self._thread.join()

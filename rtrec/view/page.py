@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from rtrec.errors import RtrecError
+from rtrec.view.audio import TRACKS
 from rtrec.view.build import PageParts
 
 STYLES = ("vendor/uplot/uPlot.min.css", "css/page.css")
@@ -132,7 +133,8 @@ def write_inline_page(parts: PageParts, write: Callable[[str], object]) -> None:
         user, assistant = parts.audio.peaks
         _blob(write, "rtrec-peaks-user", user)
         _blob(write, "rtrec-peaks-assistant", assistant)
-        _stream_blob(write, "rtrec-audio", parts.audio.file, mime=parts.audio.codec.mime)
+        for track, file in zip(TRACKS, parts.audio.files, strict=True):
+            _stream_blob(write, f"rtrec-audio-{track}", file, mime=parts.audio.codec.mime)
     events = parts.events
     if events.index is not None and events.payloads is not None:
         _stream_blob(write, "rtrec-events", events.index, mime="application/gzip")

@@ -37,11 +37,16 @@
       return user && assistant ? { user, assistant } : null;
     }
 
-    async audioUrl() {
-      const node = document.getElementById("rtrec-audio");
-      if (!node) return null;
-      const blob = new Blob([U.base64Bytes(node.textContent)], { type: node.dataset.mime });
-      return URL.createObjectURL(blob);
+    // Blob URLs of the user's and the assistant's tracks.
+    async audioUrls(model) {
+      if (!model.audio) return null;
+      const urls = {};
+      for (const track of model.audio.tracks) {
+        const node = document.getElementById("rtrec-audio-" + track);
+        const blob = new Blob([U.base64Bytes(node.textContent)], { type: node.dataset.mime });
+        urls[track] = URL.createObjectURL(blob);
+      }
+      return urls;
     }
 
     // All rows at once (the file holds them all).
@@ -105,8 +110,14 @@
       return { user: U.base64Bytes(found.user), assistant: U.base64Bytes(found.assistant) };
     }
 
-    async audioUrl(model) {
-      return model.audio ? this.base + "/audio?key=" + encodeURIComponent(model.audio.key) : null;
+    async audioUrls(model) {
+      if (!model.audio) return null;
+      const urls = {};
+      const key = encodeURIComponent(model.audio.key);
+      for (const track of model.audio.tracks) {
+        urls[track] = this.base + "/audio?key=" + key + "&track=" + track;
+      }
+      return urls;
     }
 
     async events(model, afterSeq) {

@@ -17,10 +17,9 @@
   }
 
   async function start() {
-    const started = performance.now();
     const source = R.data.pageSource();
     let model = await source.model();
-    const player = new R.Player($("audio"), model.extent_ms);
+    const player = new R.Player($("audio-user"), $("audio-assistant"), model.extent_ms);
     const timeline = new R.Timeline($("timeline"), player);
     const transcript = new R.Transcript($("transcript"));
     const log = new R.EventLog({
@@ -44,7 +43,7 @@
       const note = $("audio-note");
       if (!next.audio) {
         timeline.setPeaks(null);
-        await player.setSource(null);
+        await player.setSources(null);
         note.textContent = next.mix_state === "pending" ? "preparing the audio…" : "no audio in this session";
         return;
       }
@@ -54,7 +53,7 @@
         user: new R.waveform.Peaks(peaks.user, bucketMs),
         assistant: new R.waveform.Peaks(peaks.assistant, bucketMs),
       });
-      if (!player.playing) await player.setSource(await source.audioUrl(next));
+      if (!player.playing) await player.setSources(await source.audioUrls(next));
       note.textContent = "";
     }
 
@@ -159,7 +158,7 @@
     await Promise.all([loadSound(model), loadEvents()]);
     onTime();
     requestAnimationFrame(() => {
-      page.readyMs = performance.now() - started;
+      page.readyMs = performance.now(); // since navigation began: parsing the file included
       document.documentElement.dataset.state = "ready";
     });
 
