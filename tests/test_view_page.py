@@ -201,3 +201,38 @@ def subprocess_in(directory: Path, *args: str, db_path: str) -> subprocess.Compl
         env={**os.environ, "RTREC_DB": db_path},
         timeout=300,
     )
+
+
+def test_event_log_follows_the_playhead(browser, demo):
+    db_path, session_id, page_path = demo
+    watched = _open(browser, page_path)
+    page = watched.page
+    wait_ready(page)
+    last_line = page.locator(".transcript .line").last
+    start = float(last_line.get_attribute("data-start") or "nan")
+    last_line.click()
+    (at,) = sql_rows(
+        db_path,
+        "SELECT seq FROM events WHERE session_id = ? AND t_ms <= ? ORDER BY seq DESC LIMIT 1",
+        session_id,
+        start,
+    )
+    current = page.locator("#event-log .ev-row.current")
+    current.wait_for()
+    assert current.get_attribute("data-seq") == str(at["seq"])
+    box = page.locator("#event-log").bounding_box()
+    row = current.bounding_box()
+    assert (
+        box
+        and row
+        and box["y"] <= row["y"]
+        and row["y"] + row["height"] <= box["y"] + box["height"]
+    )
+    assert watched.errors == []
+    watched.page.context.close()
+
+
+def test_readme_shows_the_page():
+    root = Path(__file__).resolve().parents[1]
+    assert "![The page of the demo session](docs/view.png)" in (root / "README.md").read_text()
+    assert (root / "docs" / "view.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,8 +4,7 @@ Both come from the blocks of `as_heard_mix` (the samples `export-wav --timeline`
 writes) in one pass.  The two channels are compressed as two mono tracks, user and
 assistant, which the page plays together, panned left and right: Opus folds a stereo
 stream into mono below about 18 kbit/s, where two mono tracks of speech stay clear at
-about 10 kbit/s each while someone speaks and far less in silence (half the size of
-the smallest stereo stream that keeps the sides apart).
+a third of that.
 
 Peaks are one byte per channel per `bucket_frames` frames: the bucket's largest
 absolute sample, scaled to 0..255 and rounded up, so that any sound at all shows.
@@ -29,10 +28,13 @@ from rtrec.replay.wav.mix import StereoMix
 
 PEAKS_PER_SECOND = 50
 TRACKS = ("user", "assistant")
-# libsndfile maps a compression level to Opus's bitrate (1.0 the lowest): 0.97 gives about
-# 10 kbit/s of wideband speech per track, 8 kbit/s at 8 kHz.
+# libsndfile maps a compression level to Opus's bitrate (1.0 the lowest).  0.99 gives 5-7
+# kbit/s a track for a call with a microphone's noise floor (about 5 MB an hour for both),
+# speech as clear as a phone call's, and encodes at about twice the speed of 0.97 (which
+# is twice the size).  The page is for finding where a call went wrong; export-wav gives
+# the exact samples.
 OPUS_RATES = frozenset({8000, 12000, 16000, 24000, 48000})
-OPUS_LEVEL = 0.97
+OPUS_LEVEL = 0.99
 VORBIS_LEVEL = 0.9
 _QUEUE_BLOCKS = 8
 

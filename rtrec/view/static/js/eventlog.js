@@ -33,7 +33,7 @@
       this.layout = []; // [filtered position, extra] of expanded rows, sorted
       this.pretty = new Map(); // seq -> text shown
       this.currentPos = -1;
-      this.userScrolledAt = 0;
+      this.userScrolledAt = -Infinity;
       this.spacer = this.box.appendChild(el("div", { class: "ev-spacer" }));
       this._render = U.perFrame(() => this.render());
       this.box.addEventListener("scroll", () => this._render());
