@@ -236,3 +236,71 @@ def test_readme_shows_the_page():
     root = Path(__file__).resolve().parents[1]
     assert "![The page of the demo session](docs/view.png)" in (root / "README.md").read_text()
     assert (root / "docs" / "view.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_errors_are_marks_and_a_session_without_audio_still_plays(browser, tmp_path):
+    lines = [
+        {
+            "t": 0.0,
+            "dir": "server",
+            "event": {"type": "session.created", "event_id": "e0", "session": {"type": "realtime"}},
+        },
+        {
+            "t": 0.5,
+            "dir": "client",
+            "event": {
+                "type": "conversation.item.truncate",
+                "event_id": "evt_1",
+                "item_id": "item_x",
+                "content_index": 0,
+                "audio_end_ms": 5,
+            },
+        },
+        {
+            "t": 0.6,
+            "dir": "server",
+            "event": {
+                "type": "error",
+                "event_id": "e1",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "item_not_found",
+                    "message": "Item item_x not found",
+                    "event_id": "evt_1",
+                },
+            },
+        },
+        {
+            "t": 3.0,
+            "dir": "server",
+            "event": {"type": "rate_limits.updated", "event_id": "e2", "rate_limits": []},
+        },
+    ]
+    source = tmp_path / "errors.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    db_path = str(tmp_path / "errors.db")
+    assert run_cli("import", str(source), db_path=db_path).returncode == 0
+    page_path = tmp_path / "errors.html"
+    assert run_cli("view", "last", "-o", str(page_path), db_path=db_path).returncode == 0
+    watched = _open(browser, page_path)
+    page = watched.page
+    wait_ready(page)
+    errors = sql_rows(db_path, "SELECT * FROM errors WHERE session_id = 1")
+    marks = page.locator(".error-mark")
+    assert marks.count() == len(errors) == 1
+    tip = marks.first.get_attribute("data-tip") or ""
+    assert "item_not_found" in tip and "Item item_x not found" in tip
+    assert "conversation.item.truncate" in tip  # the client event the error names
+    assert float(marks.first.get_attribute("data-seek")) == pytest.approx(errors[0]["t_ms"])
+    assert page.locator("#audio-note").inner_text() == "no audio in this session"
+    # No sound, but the playhead still runs over the call.
+    page.keyboard.press("Space")
+    page.locator("#clock").filter(has_not_text="0:00.0 /").wait_for()
+    page.keyboard.press("Space")
+    marks.first.click()
+    assert page.evaluate("() => window.rtrecPage.player.currentMs") == pytest.approx(
+        errors[0]["t_ms"], abs=0.5
+    )
+    assert watched.errors == [] and watched.requests == []
+    save_screenshot(page, tmp_path, "view-errors")
+    watched.page.context.close()

@@ -35,7 +35,7 @@
       timeline.reveal(ms);
     }
 
-    let audioKey = null;
+    let audioKey; // undefined until the first load, null for "no audio"
     async function loadSound(next) {
       const key = next.audio ? next.audio.key || "inline" : null;
       if (key === audioKey) return;
