@@ -129,7 +129,7 @@ def test_session_page_served_matches_the_views(browser, served, session_id, tmp_
     page.goto(f"{url}s/{session_id}")
     wait_ready(page)
     # The audio is mixed in the background; the page takes it when it is ready.
-    page.locator("#audio-note:empty").wait_for(state="attached")
+    page.locator("html[data-audio='ready'], html[data-audio='none']").wait_for(state="attached")
     check_session_page(watched, db_path, session_id)
     save_screenshot(page, tmp_path, f"ui-session-{session_id}")
     page.close()
@@ -150,7 +150,7 @@ def test_audio_is_served_by_ranges(browser, served):
     page = browser.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"{url}s/1")
-    page.locator("#audio-note:empty").wait_for(state="attached")  # the page has the mix
+    page.locator("html[data-audio='ready']").wait_for(state="attached")  # the page has the mix
     model = page.evaluate("() => window.rtrecPage.model")
     page.close()
     key = model["audio"]["key"]

@@ -1,7 +1,7 @@
 """The event log as the page carries it: two gzip streams the browser inflates natively.
 
 - the index, a JSON array of rows `[Δseq, Δt, direction, type, size]`: seq and time
-  (tenths of a millisecond) as differences from the previous row, which makes a long
+  (microseconds) as differences from the previous row, which makes a long
   call's index compress to a few bytes an event; direction 0 = client, 1 = server;
   type an index into the type names given beside it;
 - the payloads, one JSON string a line (the `events` view's `payload`, audio elided;
@@ -80,16 +80,16 @@ class TypeTable:
 def index_row(
     event: LoggedEvent, types: TypeTable, previous: tuple[int, int]
 ) -> tuple[list[int], tuple[int, int]]:
-    """One index row, and the (seq, tenths of ms) the next row is relative to."""
-    tenths = round(event.t_ms * 10)
+    """One index row, and the (seq, microseconds) the next row is relative to."""
+    micros = round(event.t_ms * 1000)
     row = [
         event.seq - previous[0],
-        tenths - previous[1],
+        micros - previous[1],
         DIRECTIONS.get(event.direction, 1),
         types(event.type),
         event.frame_size or 0,
     ]
-    return row, (event.seq, tenths)
+    return row, (event.seq, micros)
 
 
 def pack_events(events: Iterable[LoggedEvent]) -> PackedEvents:

@@ -57,12 +57,12 @@
       const types = model.events.types;
       const rows = new Array(packed.length);
       let seq = 0;
-      let tenths = 0;
+      let micros = 0;
       for (let i = 0; i < packed.length; i++) {
         const r = packed[i];
         seq += r[0];
-        tenths += r[1];
-        rows[i] = [seq, tenths / 10, DIRECTIONS[r[2]], types[r[3]], r[4]];
+        micros += r[1];
+        rows[i] = [seq, micros / 1000, DIRECTIONS[r[2]], types[r[3]], r[4]];
       }
       this._seqIndex = new Map();
       for (let i = 0; i < rows.length; i++) this._seqIndex.set(rows[i][0], i);

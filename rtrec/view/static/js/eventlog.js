@@ -10,6 +10,7 @@
   const JSON_LINE = 15;
   const MAX_JSON_LINES = 24;
   const USER_SCROLL_MS = 2000; // after the reader scrolls, following waits this long
+  const FOLLOW_SLACK_MS = 0.5;
 
   class EventLog extends EventTarget {
     constructor(parts, source) {
@@ -199,8 +200,9 @@
     }
 
     // Highlights the frame at the playhead and, unless the reader is scrolling, shows it.
+    // Half a millisecond of slack: a line's start is often the time of the frame itself.
     follow(nowMs) {
-      const index = U.lastAtOrBefore(this.t, nowMs);
+      const index = U.lastAtOrBefore(this.t, nowMs + FOLLOW_SLACK_MS);
       const k = index < 0 ? -1 : U.lastAtOrBefore(this.filtered, index);
       if (k !== this.currentPos) {
         this.currentPos = k;

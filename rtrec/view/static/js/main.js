@@ -35,16 +35,18 @@
       timeline.reveal(ms);
     }
 
-    let audioKey; // undefined until the first load, null for "no audio"
+    let audioKey; // the sound loaded: a mix's key, or why there is none
     async function loadSound(next) {
-      const key = next.audio ? next.audio.key || "inline" : null;
+      const key = next.audio ? next.audio.key || "inline" : "no audio: " + next.mix_state;
       if (key === audioKey) return;
       audioKey = key;
       const note = $("audio-note");
       if (!next.audio) {
         timeline.setPeaks(null);
         await player.setSources(null);
-        note.textContent = next.mix_state === "pending" ? "preparing the audio…" : "no audio in this session";
+        const pending = next.mix_state === "pending";
+        note.textContent = pending ? "preparing the audio…" : "no audio in this session";
+        document.documentElement.dataset.audio = pending ? "pending" : "none";
         return;
       }
       const bucketMs = (next.audio.bucket_frames / next.audio.rate) * 1000;
@@ -55,6 +57,7 @@
       });
       if (!player.playing) await player.setSources(await source.audioUrls(next));
       note.textContent = "";
+      document.documentElement.dataset.audio = "ready";
     }
 
     function apply(next) {
