@@ -14,4 +14,5 @@ BENCHMARKS: list[str] = [
     "replay_timing",
     "projector",
     "parquet",
+    "view",
 ]

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -130,13 +130,18 @@ def _frames(seconds: int) -> Iterator[tuple[int, str, str]]:
             )
 
 
-def generate_session(db_path: str, seconds: int) -> int:
-    """Write a generated call of `seconds` into db_path; returns its session id."""
+def generate_session(
+    db_path: str, seconds: int, frames: Iterable[tuple[int, str, str]] | None = None
+) -> int:
+    """Write a generated call of `seconds` into db_path; returns its session id.
+
+    `frames` (t_ns, direction, frame) replaces this module's own call (bench/view's has turns).
+    """
     conn = open_db(db_path)
     session = LiveSession(source="import")
 
     def pending() -> Iterator[PendingEvent]:
-        for t_ns, direction, frame in _frames(seconds):
+        for t_ns, direction, frame in frames if frames is not None else _frames(seconds):
             seq = session.next_seq
             session.next_seq += 1
             yield (session, seq, t_ns, session.started_ns + t_ns, direction, frame)

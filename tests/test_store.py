@@ -152,6 +152,13 @@ def test_the_wheel_ships_the_migrations(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for migration in (ROOT / "migrations").glob("*.sql"):
         assert f"rtrec/migrations/{migration.name}" in names
+    # The page's front end, vendored libraries and their licences included (rtrec view, ui).
+    static = ROOT / "rtrec" / "view" / "static"
+    shipped = [p.relative_to(ROOT).as_posix() for p in static.rglob("*") if p.is_file()]
+    assert "rtrec/view/static/vendor/uplot/LICENSE" in shipped
+    assert "rtrec/view/static/page.html" in shipped
+    for name in shipped:
+        assert name in names, name
 
 
 def test_sql_reads_a_database_on_a_read_only_filesystem(tmp_path):

@@ -34,6 +34,8 @@ COMMAND_MODULES = {
     "demo": "rtrec.cli.demo",
     "sim": "rtrec.cli.sim",
     "otel": "rtrec.cli.otel",
+    "view": "rtrec.cli.view",
+    "ui": "rtrec.cli.ui",
 }
 
 # Exit statuses (README, "Commands"): 1 for every mistake, a command line click cannot

@@ -22,9 +22,11 @@ and the views are re-created there over them.  The database is never written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -246,3 +248,13 @@ def _shadow(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+@contextlib.contextmanager
+def one_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Reads inside see one state of the database, even while a recorder appends."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")

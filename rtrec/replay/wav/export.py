@@ -97,7 +97,7 @@ def export_wav(
     total = max(1, last_seq(conn, session.id))
     try:
         try:
-            for op in _operations(fold, conn, session.id, adapter, total, progress):
+            for op in fold_operations(fold, conn, session.id, adapter, total, progress):
                 if isinstance(op, WriteAudio):
                     files.write(op.stem, op.fmt, op.data)
                 elif isinstance(op, TimelineFrames):
@@ -169,14 +169,15 @@ def survey_audio(conn: sqlite3.Connection, session_id: int, adapter: Adapter) ->
     return survey
 
 
-def _operations(
+def fold_operations(
     fold: AudioFold,
     conn: sqlite3.Connection,
     session_id: int,
     adapter: Adapter,
-    total: int,
-    progress: Callable[[int, int], None],
+    total: int = 1,
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> Iterator[Op]:
+    """The fold's operations over the session's media rows, read page by page."""
     rows = iter_media_rows(
         conn,
         session_id,
@@ -214,5 +215,6 @@ __all__ = [
     "ExportResult",
     "NoAudioError",
     "export_wav",
+    "fold_operations",
     "survey_audio",
 ]
