@@ -26,6 +26,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,6 @@ from rtrec.store.db import BUSY_TIMEOUT_MS, cut_sessions, is_writable
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version
 from rtrec.store.projection import catch_up, sessions_behind
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 # What the views read and current_views may have to change: copied into TEMP.
 SHADOWED_TABLES = (
     "session",
@@ -98,24 +98,30 @@ def open_reader(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 
 def check_file(path: str) -> None:
-    """DatabaseError unless `path` is a file that starts like an SQLite database."""
+    """DatabaseError unless `path` is a file that could hold a database.
+
+    Only stat: the file is not opened here.  A process that has the database open
+    through SQLite (a recorder whose trace worker reads it) would lose SQLite's locks
+    on it when any other descriptor of the file is closed (POSIX locks are per
+    process), and another process could then take its WAL for abandoned.  Whether
+    the file is SQLite at all, SQLite itself says when it is read (see `explain`).
+    """
     if not path:
         raise DatabaseError("no database given (--db is empty)")
-    if os.path.isdir(path):
-        raise DatabaseError(f"{path} is a directory, not a database file")
     try:
-        with open(path, "rb") as file:
-            header = file.read(len(SQLITE_MAGIC))
+        info = os.stat(path)
     except FileNotFoundError:
         raise DatabaseError(
             f"no database at {path} (record a session first, or pass --db)"
         ) from None
     except OSError as exc:
         raise DatabaseError(f"cannot read {path}: {exc.strerror}") from exc
-    if not header:
+    if stat.S_ISDIR(info.st_mode):
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    if info.st_size == 0:
         raise DatabaseError(f"{path} is an empty file, not an rtrec database")
-    if header != SQLITE_MAGIC:
-        raise DatabaseError(f"{path} is not an SQLite database")
+    if not os.access(path, os.R_OK):
+        raise DatabaseError(f"cannot read {path}: permission denied")
 
 
 def connect_reader(path: str) -> sqlite3.Connection:
