@@ -72,11 +72,11 @@ ATTACHES = {sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH}
 SCHEMA_TABLES = {"sqlite_master", "sqlite_temp_master", "sqlite_schema", "sqlite_temp_schema"}
 
 
-def open_reader(path: str | os.PathLike[str]) -> sqlite3.Connection:
+def open_reader(path: str | os.PathLike[str], *, short_lived: bool = False) -> sqlite3.Connection:
     """A connection for reading an up-to-date rtrec database; DatabaseError if it is not one."""
     path = os.fspath(path)
     check_file(path)
-    conn = connect_reader(path)
+    conn = connect_reader(path, short_lived=short_lived)
     try:
         version = applied_version(conn, path)
         check_not_newer(path, version)
@@ -124,11 +124,17 @@ def check_file(path: str) -> None:
         raise DatabaseError(f"cannot read {path}: permission denied")
 
 
-def connect_reader(path: str) -> sqlite3.Connection:
-    """A connection that does not write the database (see the module's docstring)."""
+def connect_reader(path: str, *, short_lived: bool = False) -> sqlite3.Connection:
+    """A connection that does not write the database (see the module's docstring).
+
+    `short_lived` (a server's connection per request) reads a database nobody is
+    writing as immutable even where it could be opened read-write: SQLite then makes
+    no `-wal`/`-shm` files beside it at all, not even while the connection is open.
+    A recorder that starts meanwhile is seen by the next connection.
+    """
     uri = Path(path).resolve().as_uri()
     has_wal = os.path.exists(path + "-wal")
-    writable = not has_wal and is_writable(path)
+    writable = not has_wal and not short_lived and is_writable(path)
     if writable:
         uri += "?mode=rw"
     elif not has_wal and not os.path.exists(path + "-shm"):

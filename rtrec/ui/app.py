@@ -99,7 +99,7 @@ class UiApp:
     # -- the answers ------------------------------------------------------------------
 
     def sessions(self) -> list[dict[str, Any]]:
-        conn = open_reader(self.db_path)
+        conn = open_reader(self.db_path, short_lived=True)
         try:
             with one_snapshot(conn):
                 rows = session_overviews(conn)
@@ -129,7 +129,7 @@ class UiApp:
         return listed
 
     def session_page(self, ref: str) -> Response:
-        conn = open_reader(self.db_path)
+        conn = open_reader(self.db_path, short_lived=True)
         try:
             session = resolve_session(conn, ref)
         finally:
@@ -141,7 +141,7 @@ class UiApp:
         return Response(200, html.encode(), "text/html; charset=utf-8")
 
     def model(self, session_id: int) -> dict[str, Any]:
-        conn = open_reader(self.db_path)
+        conn = open_reader(self.db_path, short_lived=True)
         try:
             resolve_session(conn, str(session_id))
             with one_snapshot(conn):
@@ -162,7 +162,7 @@ class UiApp:
         return model
 
     def events(self, session_id: int, after_seq: int) -> dict[str, Any]:
-        conn = open_reader(self.db_path)
+        conn = open_reader(self.db_path, short_lived=True)
         try:
             rows = [
                 [e.seq, round(e.t_ms, 3), e.direction, e.type, e.frame_size]
@@ -175,7 +175,7 @@ class UiApp:
         return {"rows": rows, "more": len(rows) == EVENTS_PER_REQUEST}
 
     def payload(self, session_id: int, seq: int) -> dict[str, Any]:
-        conn = open_reader(self.db_path)
+        conn = open_reader(self.db_path, short_lived=True)
         try:
             event = logged_event(conn, session_id, seq)
         finally:

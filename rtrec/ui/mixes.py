@@ -98,7 +98,7 @@ class MixCache:
                     self._ready.popitem(last=False)
 
     def _make(self, session_id: int, last_seq: int) -> ReadyMix:
-        conn = open_reader(self.db_path)
+        conn = open_reader(self.db_path, short_lived=True)
         try:
             last = last_logged_event(conn, session_id)
             seq = last[0] if last is not None else -1
