@@ -17,8 +17,11 @@ from rtrec.recorder.access import AccessPolicy
 from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
 from rtrec.recorder.upstream import DEFAULT_UPSTREAM
-from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
-from rtrec.store.writer import DEFAULT_MAX_PENDING_BYTES
+from rtrec.store.handoff import (
+    DEFAULT_MAX_PENDING_BYTES,
+    DEFAULT_SPILL_MAX_BYTES,
+    DEFAULT_SPILL_RESERVE_BYTES,
+)
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -171,13 +174,13 @@ async def _record_until_stopped(recorder: Recorder, upstream: str) -> None:
     writer = recorder.writer
     if not ok:
         raise RtrecError(
-            f"stopped; {writer.spill.events_dropped if writer else '?'} events could not be "
+            f"stopped; {writer.events_dropped if writer else '?'} events could not be "
             f"kept, neither in {recorder.db_path} nor in a spill file"
         )
-    if writer is not None and writer.spill.events_written:
+    if writer is not None and writer.events_spilled:
         print(
-            f"rtrec: stopped; {writer.spill.events_written} events are in {writer.spill.path}: "
-            f"bring them back with: rtrec import {writer.spill.path}",
+            f"rtrec: stopped; {writer.events_spilled} events are in {writer.spill_path}: "
+            f"bring them back with: rtrec import {writer.spill_path}",
             file=sys.stderr,
             flush=True,
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from rtrec.errors import DatabaseError
 from rtrec.store.liveness import recorder_alive
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version, migrate
+from rtrec.store.spill import reclaim_spills
 from rtrec.timefmt import iso_from_ns
 
 # Audio rows of 1-16 KB stay inside a 64 KB page instead of spilling into overflow
@@ -27,7 +28,8 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
     """A read-write connection to an up-to-date rtrec database.
 
     Creates the file (owner-only) when `create` is set and it does not exist, applies
-    pending migrations, and marks sessions whose recorder died as interrupted.
+    pending migrations, marks sessions whose recorder died as interrupted, and removes
+    the spill files such recorders left with nothing in them.
     """
     path = os.fspath(path)
     is_new = _ensure_file(path, create)
@@ -39,6 +41,7 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
         _configure(conn, path)
         migrate(conn, path)
         mark_interrupted(conn, path)
+        reclaim_spills(path)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise _explain(path, exc) from exc

@@ -1,7 +1,19 @@
-"""A session being written: its metadata row and its live counters."""
+"""A session being written: its metadata row and its live counters.
+
+A live session exists twice while it is recorded: in the relay, which fills in its
+metadata (handshake, close codes, end), and in the writer process, which turns its
+frames into rows.  The relay sends the whole object to the writer whenever its
+metadata changes; the writer takes every field from it except `WRITER_FIELDS`, the
+ones it keeps itself from the frames it encodes.  Of those, `LIVE_COUNTERS` go back to
+the relay from time to time, for the status line.  A field added to `LiveSession`
+travels to the writer with no other change; one the writer derives from frames
+belongs in `WRITER_FIELDS` (and in `LIVE_COUNTERS` if the status line shows it).
+"""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import re
 import time
@@ -57,6 +69,13 @@ UPDATE_SESSION = (
     + ", ".join(f"{name} = ?" for name in SESSION_COLUMNS if name != "uuid")
     + " WHERE id = ?"
 )
+# A writer started in place of one that died may find the row already there.
+UPSERT_SESSION = (
+    INSERT_SESSION
+    + " ON CONFLICT (uuid) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in SESSION_COLUMNS if name != "uuid")
+    + " RETURNING id"
+)
 
 
 @dataclass(eq=False, slots=True)
@@ -93,14 +112,30 @@ class LiveSession:
     parent_id: int | None = None
     secrets: frozenset[str] = frozenset()
     redact: tuple[re.Pattern[str], ...] = ()
-    # Set by the writer once the row exists.
+    # Set by the writer once the row exists (and reported back to the relay).
     db_id: int | None = None
     next_seq: int = 0
-    # Live counters for the status line, kept by the writer.
+    # Live counters for the status line, kept by the writer (see WRITER_FIELDS).
     input_format: AudioFormat = DEFAULT_FORMAT
     output_format: AudioFormat = DEFAULT_FORMAT
     audio_in_ms: float = 0.0
     audio_out_ms: float = 0.0
+
+    def adopt(self, newer: LiveSession) -> None:
+        """Take the relay's newer metadata, keeping what the writer tracks itself."""
+        for name in _RELAY_FIELDS:
+            setattr(self, name, getattr(newer, name))
+
+    def live_counters(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in LIVE_COUNTERS}
+
+    def counted_state(self) -> tuple[object, ...]:
+        """What counting a batch changes: a batch that fails to commit is counted again."""
+        return tuple(copy.copy(getattr(self, name)) for name in _COUNTED_FIELDS)
+
+    def restore_counted_state(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(_COUNTED_FIELDS, state, strict=True):
+            setattr(self, name, value)
 
     def end(self, reason: str, wall_ns: int | None = None) -> None:
         if reason not in END_REASONS:
@@ -150,3 +185,11 @@ class LiveSession:
     def update_values(self) -> tuple[object, ...]:
         assert self.db_id is not None
         return (*self._values()[1:], self.db_id)
+
+
+WRITER_FIELDS = frozenset({"db_id", "input_format", "output_format", "audio_in_ms", "audio_out_ms"})
+LIVE_COUNTERS = ("audio_in_ms", "audio_out_ms")
+_COUNTED_FIELDS = tuple(sorted(WRITER_FIELDS - {"db_id"}))
+_RELAY_FIELDS = tuple(
+    f.name for f in dataclasses.fields(LiveSession) if f.name not in WRITER_FIELDS
+)
