@@ -334,6 +334,10 @@ class WriterLink:
                 pass_fds=(records_r, reports_w, lock_fd),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
+                # Everything it has to say comes through its reports.  Not inheriting the
+                # relay's stderr also means that whoever reads it (a pipeline, a test)
+                # sees it end when the relay ends.
+                stderr=None if os.environ.get("RTREC_DEBUG") else subprocess.DEVNULL,
             )
         except OSError as exc:
             for fd in (records_r, records_w, reports_r, reports_w):

@@ -253,10 +253,6 @@ class SpillLines:
             self.torn = bool(rest.strip())
 
 
-def read_spill_lines(path: str) -> Iterator[bytes]:
-    return iter(SpillLines(path))
-
-
 def holds_events(path: str) -> bool:
     """Whether a spill file has anything in it besides reserved space."""
     with open(path, "rb") as f:
