@@ -13,9 +13,10 @@ How rtrec records, and the one concurrency story it has:
   thread, turns frames into rows (envelope, audio compaction and its exactness
   proof, secret scrubbing), commits a batch every 50 ms with sqlite3, and writes the
   spill file when the database refuses; a second thread keeps the projections
-  current.  It reports back through a second pipe: which records are kept, session
-  ids, the status line's live counters, notes, and sessions whose projection is
-  complete.  The relay reads those reports as the loop sees them arrive.
+  current.  It runs at nice 10: where the machine is busy, relaying comes first.  It
+  reports back through a second pipe: which records are kept, session ids, the status
+  line's live counters, notes, and sessions whose projection is complete.  The relay
+  reads those reports as the loop sees them arrive.
 
 What happens when something goes wrong:
 
@@ -115,6 +116,7 @@ class WriterLink:
         self._lock: RecorderLock | None = None
         self._process: subprocess.Popen[bytes] | None = None  # the writer taking frames
         self._unreaped: list[subprocess.Popen[bytes]] = []
+        self._died: dict[subprocess.Popen[bytes], int] = {}  # → events it had not written
         self._starting = False
         self._records_fd = -1
         self._reports_fd = -1
@@ -136,6 +138,7 @@ class WriterLink:
         self._ready: asyncio.Future[int] | None = None
         self._closed: asyncio.Future[None] | None = None
         self._closing = False
+        self._done = False
         self._progress_at = 0.0
         self._started_at = 0.0
         self._restarts = 0
@@ -169,8 +172,11 @@ class WriterLink:
             process, self._process = self._process, None
             self._discard_process()
             if process is not None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
+                try:
                     process.wait(10)  # it exits on its own once its pipes are gone
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
             self._lock.release()
             self._lock = None
             raise
@@ -189,10 +195,11 @@ class WriterLink:
         if self._process is not None:
             self._put(close_record())
         assert self._closed is not None
+        restarts = self._restarts
         while not self._closed.done():
             closed = self._closed
             await asyncio.wait({closed}, timeout=1.0)
-            if self._process is None and self._restarts > 5 and not closed.done():
+            if self._process is None and self._restarts - restarts > 5 and not closed.done():
                 break  # no writer will start: what is retained is lost
         if self._watch_handle is not None:
             self._watch_handle.cancel()
@@ -205,6 +212,7 @@ class WriterLink:
         for _, future in self._syncs.values():
             if not future.done():
                 future.set_result(False)
+        self._done = True
         self._lock.release()
         return self.events_dropped == 0 and bool(self.stats.get("ok", True))
 
@@ -474,16 +482,14 @@ class WriterLink:
             return
         if self._closed is not None and self._closed.done():
             return  # its work done, it exited
-        code = process.poll() if process is not None else None
-        how = "" if code is None else (f" (signal {-code})" if code < 0 else f" (status {code})")
-        self._warn(
-            f"the writer process ended{how}; starting another, handing it the "
-            f"{len(self._retained)} events not yet written"
-        )
+        if process is not None:
+            self._died[process] = len(self._retained)  # said once its exit status is known
         pause = RESTART_PAUSE_S if time.monotonic() - self._started_at < RESTART_PAUSE_S else 0.0
         self._loop.call_later(pause, self._restart)
 
     def _restart(self) -> None:
+        if self._done:
+            return
         self._restarts += 1
         try:
             self._spawn(restart=True)
@@ -545,8 +551,18 @@ class WriterLink:
     def _reap_later(self) -> None:
         """Collect the exit status of writers that have ended (no zombies left behind)."""
         self._unreaped = [p for p in self._unreaped if p.poll() is None]
-        if self._unreaped and self._loop is not None:
+        self._say_deaths()
+        if (self._unreaped or self._died) and self._loop is not None:
             self._loop.call_later(0.05, self._reap_later)
+
+    def _say_deaths(self) -> None:
+        for process in [p for p in self._died if p.returncode is not None]:
+            code = process.returncode
+            how = f"signal {-code}" if code < 0 else f"status {code}"
+            self._warn(
+                f"the writer process ended ({how}); started another, and handed it the "
+                f"{self._died.pop(process)} events not yet written"
+            )
 
     async def _reap_all(self) -> None:
         """Wait for every writer to exit after its last report (kill one that lingers)."""
@@ -559,6 +575,7 @@ class WriterLink:
                 deadline = float("inf")
             if self._unreaped:
                 await asyncio.sleep(0.01)
+        self._say_deaths()
         self._process = None
         self._discard_process()
 

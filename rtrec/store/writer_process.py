@@ -10,7 +10,8 @@ counters, notes for the operator.  A second thread keeps the projections current
 (`ProjectionFollower`).  Nothing here is asyncio: this process exists to block on
 SQLite so that the relay never does.
 
-It ignores SIGINT, SIGTERM and SIGHUP: Ctrl-C reaches the whole process group, and the
+It runs at a lower priority than the relay (nice 10), and ignores SIGINT, SIGTERM and
+SIGHUP: Ctrl-C reaches the whole process group, and the
 relay, which is also signalled, ends the stream when it has drained.  At the end of
 the stream (a close record), it writes what is left, runs a last projection pass and
 exits.  If the stream ends without one, the relay is gone (kill -9): it writes what
@@ -54,12 +55,16 @@ from rtrec.store.writer import (
 )
 
 READ_SIZE = 4 * 1024 * 1024
-# After a short read, wait this long before the next: the relay writes on every turn
+# After reading, wait this long before the next read: the relay writes on every turn
 # of its loop, and waking for each write would cost both processes more than the
-# batching they already do.  Well inside the flush interval.
+# batching they already do.  Well inside the flush interval; the pipe holds 1 MiB.
 READ_PAUSE_S = 0.005
+TRICKLE_BYTES = 256 * 1024  # a read smaller than this is a trickle, worth the pause
 BATCH_BYTES = 8 * 1024 * 1024
 COUNTERS_INTERVAL_S = 0.5
+# Recording yields the CPU to relaying: where the machine is busy, a frame arriving
+# for the relay runs first, and the writer catches up (or spills) afterwards.
+WRITER_NICE = 10
 
 
 class Reporter:
@@ -146,20 +151,45 @@ class WriterProcess:
         """Take records until the stream ends; True if it ended with a close record."""
         for record in self._pending_records:
             self._take(record)
+        os.set_blocking(self.records_fd, False)
         while not self.closing:
             readable, _, _ = select.select([self.records_fd], [], [], self._timeout())
-            data = b""
+            drained = 0
             if readable:
-                data = os.read(self.records_fd, READ_SIZE)
-                if not data:
+                drained = self._drain()
+                if drained < 0:
                     return False
-                for record in self.reader.feed(data):
-                    self._take(record)
             if self._flush_now():
                 self._flush()
-            elif data and len(data) < READ_SIZE // 4:
+            elif 0 < drained < TRICKLE_BYTES:
                 time.sleep(READ_PAUSE_S)
         return True
+
+    def _drain(self) -> int:
+        """Read what the pipe holds, until the buffer is full: bytes read, -1 at the end.
+
+        Reading is cheap next to writing rows, so a writer that falls behind holds the
+        backlog itself (and spills it past the bound) rather than leaving it to the relay.
+        """
+        log = self.log
+        total = 0
+        while True:
+            try:
+                data = os.read(self.records_fd, READ_SIZE)
+            except BlockingIOError:
+                return total
+            if not data:
+                return -1
+            total += len(data)
+            for record in self.reader.feed(data):
+                self._take(record)
+            if (
+                len(data) < READ_SIZE
+                or self.syncs
+                or self.closing
+                or log.pending_bytes > log.config.max_pending_bytes
+            ):
+                return total
 
     def _take(self, record: object) -> None:
         self.next_record += 1
@@ -202,13 +232,11 @@ class WriterProcess:
 
     def _flush_now(self) -> bool:
         log = self.log
-        if self.syncs:
+        if self.syncs or log.pending_bytes > log.config.max_pending_bytes:
             return True
         if not log.has_work:
             return False
         if log.failing_since is not None:
-            if log.pending_bytes > log.config.max_pending_bytes:
-                return True  # straight to the spill file
             return time.monotonic() >= log.retry_at
         return (
             time.monotonic() >= (self.flush_due or 0)
@@ -218,7 +246,9 @@ class WriterProcess:
 
     def _flush(self) -> None:
         log = self.log
-        if log.failing_since is not None and log.pending_bytes > log.config.max_pending_bytes:
+        if log.pending_bytes > log.config.max_pending_bytes:
+            # Behind by more than the buffer (a refusing database, or one slower than the
+            # calls): straight to the spill file, which costs a fraction of a row.
             log.spill_pending()
             outcome, ended = SPILLED, []
         else:
@@ -331,6 +361,8 @@ class WriterProcess:
 def main(argv: list[str]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(WRITER_NICE)
     records_fd, reports_fd, lock_fd = (int(arg) for arg in argv)
     reporter = Reporter(reports_fd)
     try:
