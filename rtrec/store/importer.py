@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from rtrec.errors import ImportFormatError
 from rtrec.jsonl import BARE_EVENT_SPACING_NS, LineError, decode_object, parse_line, parse_object
 from rtrec.store.db import transaction
-from rtrec.store.frames import REDACTED, encode_frame
+from rtrec.store.frames import REDACTED
 from rtrec.store.projection import catch_up, invalidate
 from rtrec.store.session import INSERT_SESSION, SESSION_COLUMNS, UPDATE_SESSION, LiveSession
-from rtrec.store.writer import INSERT_EVENT, PendingEvent, event_rows
+from rtrec.store.writer import INSERT_EVENT, PendingEvent, event_row, event_rows
 
 
 def import_jsonl(
@@ -99,7 +99,7 @@ def restore_spill(
 ) -> SpillRestore:
     """Bring a spill file's events back into their sessions; one transaction, idempotent."""
     result = SpillRestore()
-    ids: dict[str, int] = {}
+    ids: dict[str, LiveSession] = {}  # uuid → the session as far as encoding is concerned
     rows: list[tuple[object, ...]] = []
 
     def write_rows() -> None:
@@ -120,7 +120,7 @@ def restore_spill(
                 if "spill_session" in obj:
                     write_rows()
                     uuid, session_id = _restore_session(conn, obj["spill_session"])
-                    ids[uuid] = session_id
+                    ids[uuid] = _stand_in(session_id)
                     if uuid not in result.sessions:
                         result.sessions.append(uuid)
                     continue
@@ -131,7 +131,7 @@ def restore_spill(
                 write_rows()
         write_rows()
         # Restored events may sit before a projection's checkpoint: rebuild those.
-        invalidate(conn, list(ids.values()))
+        invalidate(conn, [session.db_id for session in ids.values() if session.db_id])
     return result
 
 
@@ -154,8 +154,15 @@ def _restore_session(conn: sqlite3.Connection, meta: object) -> tuple[str, int]:
     return uuid, int(row[0])
 
 
+def _stand_in(session_id: int) -> LiveSession:
+    """A session to encode spilled frames with: already scrubbed, nothing left to hide."""
+    session = LiveSession(source="spill")
+    session.db_id = session_id
+    return session
+
+
 def _restore_event(
-    conn: sqlite3.Connection, obj: dict[str, object], ids: dict[str, int]
+    conn: sqlite3.Connection, obj: dict[str, object], ids: dict[str, LiveSession]
 ) -> tuple[object, ...]:
     uuid, seq, wall_ns = obj.get("session"), obj.get("seq"), obj.get("wall_ns")
     if not isinstance(uuid, str) or not isinstance(seq, int) or not isinstance(wall_ns, int):
@@ -164,24 +171,11 @@ def _restore_event(
         row = conn.execute("SELECT id FROM session WHERE uuid = ?", (uuid,)).fetchone()
         if row is None:
             raise LineError(f"session {uuid} is neither in the database nor described above")
-        ids[uuid] = int(row[0])
+        ids[uuid] = _stand_in(int(row[0]))
     parsed = parse_object(obj)
     if parsed.t_ns is None:
         raise LineError('a spilled event needs "t"')
-    enc = encode_frame(parsed.frame)
-    flags = enc.flags | (REDACTED if obj.get("redacted") is True else 0)
-    return (
-        ids[uuid],
-        seq,
-        parsed.t_ns,
-        wall_ns,
-        parsed.direction,
-        enc.type,
-        enc.event_id,
-        enc.item_id,
-        enc.response_id,
-        flags,
-        enc.frame,
-        enc.audio,
-        enc.audio_at,
-    )
+    row = event_row(ids[uuid], seq, parsed.t_ns, wall_ns, parsed.direction, parsed.frame)
+    if obj.get("redacted") is True:  # scrubbed when spilled: flagged as the log would have
+        row = (*row[:9], row[9] | REDACTED, *row[10:])
+    return row
