@@ -26,8 +26,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,11 @@ class Peer:
     process: subprocess.Popen[bytes]
     url: str
     db_path: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def collect(self, pipe: Any) -> None:
+        for raw in pipe:
+            self.notes.append(raw.decode(errors="replace").rstrip())
 
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.process.pid)
@@ -112,7 +118,11 @@ def _spawn(
         url = line.split("relaying ", 1)[1].split()[0]
     else:
         url = f"ws://127.0.0.1:{int(line)}"
-    return Peer(process, url)
+    peer = Peer(process, url)
+    # Read whatever else it says, so that a full pipe never blocks it; keep the notes.
+    for pipe in (process.stdout, process.stderr):
+        threading.Thread(target=peer.collect, args=(pipe,), daemon=True).start()
+    return peer
 
 
 def start_echo() -> Peer:
@@ -401,6 +411,9 @@ def run(quick: bool) -> list[Result]:
                 in_db, spilled = recorded(peer, before + sent + answered)
                 kept = in_db - before + spilled
                 note += f"; recorded {kept}/{sent + answered} frames ({spilled} via the spill file)"
+                lost = [n for n in peer.notes if "LOST" in n]
+                if lost:
+                    note += f"; {lost[0]}"
                 results += [
                     Result(
                         NAME,

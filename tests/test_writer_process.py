@@ -109,6 +109,38 @@ async def test_a_stalled_writer_is_replaced_and_the_call_never_waits(db_path):
     logged_exactly_once(db_path, log)
 
 
+async def test_a_writer_left_seconds_behind_spills_until_it_catches_up(db_path):
+    """A machine too busy to run the writer (here: the writer stopped for a while)."""
+    log: list[tuple[str, str | bytes]] = []
+    status = io.StringIO()
+    async with Simulator(SimOptions(frame_log=log)) as sim:
+        recorder = Recorder(
+            db_path, upstream=sim.url, port=0, live_status=False, status_stream=status
+        )
+        async with recorder:
+            link = recorder.writer
+            assert link is not None and link.pid is not None
+            async with connect(recorder.url + "/v1/realtime", max_size=None) as ws:
+                await ws.recv()
+                os.kill(link.pid, signal.SIGSTOP)
+                started = asyncio.get_running_loop().time()
+                i = 0
+                # A call at its own pace, 40 appends a second, for longer than the
+                # writer may fall behind, and far more than the pipe holds: it never
+                # waits for the writer.
+                while asyncio.get_running_loop().time() - started < 8:
+                    await ws.send(append(i, 16000))
+                    i += 1
+                    await asyncio.sleep(0.025)
+                await round_trip(ws)
+                os.kill(link.pid, signal.SIGCONT)
+                await link.flush()
+    assert "s behind the relay (the machine is busy); spilling" in status.getvalue()
+    (spill,) = glob.glob(db_path + "-spill-*.jsonl")
+    assert run_cli("import", spill, db_path=db_path).returncode == 0
+    logged_exactly_once(db_path, log)
+
+
 async def test_ctrl_c_and_sigterm_drain_the_writer_and_exit_0(db_path):
     for how in ("ctrl-c", "sigterm"):
         log: list[tuple[str, str | bytes]] = []

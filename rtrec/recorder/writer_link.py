@@ -13,7 +13,8 @@ How rtrec records, and the one concurrency story it has:
   thread, turns frames into rows (envelope, audio compaction and its exactness
   proof, secret scrubbing), commits a batch every 50 ms with sqlite3, and writes the
   spill file when the database refuses; a second thread keeps the projections
-  current.  It runs at nice 10: where the machine is busy, relaying comes first.  It
+  current.  It runs at nice 5: where the machine is busy, relaying comes first, and a
+  writer left seconds behind spills until it catches up.  It
   reports back through a second pipe: which records are kept, session ids, the status
   line's live counters, notes, and sessions whose projection is complete.  The relay
   reads those reports as the loop sees them arrive.
@@ -65,6 +66,7 @@ from rtrec.store.handoff import (
     close_record,
     config_record,
     frame_record,
+    mark_record,
     session_record,
     sync_record,
 )
@@ -78,6 +80,7 @@ HANG_TIMEOUT_S = 5.0
 WATCH_INTERVAL_S = 0.5
 RESTART_PAUSE_S = 1.0  # between restarts of a writer that keeps dying
 LOST_NOTE_INTERVAL_S = 10.0
+MARK_INTERVAL_NS = 100_000_000
 _F_SETPIPE_SZ = 1031
 
 
@@ -122,6 +125,7 @@ class WriterLink:
         self._reports_fd = -1
         self._reports = ReportReader()
         self._next_record = 0
+        self._next_mark_ns = 0
         self._outbox: list[bytes | memoryview] = []  # chunks not yet in the pipe
         self._write_armed = False
         self._waiting_writable = False
@@ -236,9 +240,11 @@ class WriterLink:
 
     def append(self, session: LiveSession, direction: str, frame: str | bytes) -> None:
         """Append a frame that has just arrived."""
-        self.append_at(
-            session, direction, frame, time.monotonic_ns() - session.t0_ns, time.time_ns()
-        )
+        now = time.monotonic_ns()
+        if now >= self._next_mark_ns:
+            self._next_mark_ns = now + MARK_INTERVAL_NS
+            self._put(mark_record(now))
+        self.append_at(session, direction, frame, now - session.t0_ns, time.time_ns())
 
     def append_at(
         self, session: LiveSession, direction: str, frame: str | bytes, t_ns: int, wall_ns: int

@@ -8,8 +8,9 @@ frame record is a fixed header and the frame's bytes, nothing encoded:
 
 Every other record is `kind · body length (4) · body`.  A session record carries the
 whole `LiveSession` (pickled, so fields added to it reach the writer with no change
-here); a sync record asks for a commit (and a projection pass) and an answer; the
-config record opens the stream; the close record ends it.  Records are numbered by
+here); a sync record asks for a commit (and a projection pass) and an answer; a mark,
+a few times a second, carries the relay's clock, so the writer knows how far behind
+it reads; the config record opens the stream; the close record ends it.  Records are numbered by
 their position in the stream, counting from the config's `first_record`: the writer's
 acknowledgements name the number up to which everything is kept.
 
@@ -39,6 +40,7 @@ class Kind(IntEnum):
     SYNC = 6
     CLOSE = 7
     CONFIG = 8
+    MARK = 9
 
 
 _TEXT_KIND = {"client": Kind.CLIENT_TEXT, "server": Kind.SERVER_TEXT}
@@ -105,6 +107,11 @@ def close_record() -> bytes:
     return _other(Kind.CLOSE, b"")
 
 
+def mark_record(monotonic_ns: int) -> bytes:
+    """The relay's clock as it hands off what follows: how far behind the writer reads."""
+    return _other(Kind.MARK, struct.pack("<q", monotonic_ns))
+
+
 def config_record(config: WriterConfig) -> bytes:
     return _other(Kind.CONFIG, pickle.dumps(config, pickle.HIGHEST_PROTOCOL))
 
@@ -136,7 +143,12 @@ class CloseRecord:
     pass
 
 
-Record = FrameRecord | SessionRecord | SyncRecord | CloseRecord | WriterConfig
+@dataclass(slots=True)
+class MarkRecord:
+    monotonic_ns: int
+
+
+Record = FrameRecord | SessionRecord | SyncRecord | CloseRecord | MarkRecord | WriterConfig
 # Plain ints on the hot path: an IntEnum lookup per frame costs more than the rest.
 _DIRECTION = {
     int(Kind.CLIENT_TEXT): "client",
@@ -208,6 +220,8 @@ def _decode_other(kind: Kind, body: bytes) -> Record:
         return SyncRecord(token, projections)
     if kind is Kind.CLOSE:
         return CloseRecord()
+    if kind is Kind.MARK:
+        return MarkRecord(*struct.unpack("<q", body))
     if kind is Kind.CONFIG:
         config = pickle.loads(body)
         assert isinstance(config, WriterConfig)

@@ -10,7 +10,7 @@ counters, notes for the operator.  A second thread keeps the projections current
 (`ProjectionFollower`).  Nothing here is asyncio: this process exists to block on
 SQLite so that the relay never does.
 
-It runs at a lower priority than the relay (nice 10), and ignores SIGINT, SIGTERM and
+It runs at a lower priority than the relay (nice 5), and ignores SIGINT, SIGTERM and
 SIGHUP: Ctrl-C reaches the whole process group, and the
 relay, which is also signalled, ends the stream when it has drained.  At the end of
 the stream (a close record), it writes what is left, runs a last projection pass and
@@ -37,6 +37,7 @@ from rtrec.store.follower import ProjectionFollower
 from rtrec.store.handoff import (
     CloseRecord,
     FrameRecord,
+    MarkRecord,
     RecordReader,
     Report,
     SessionRecord,
@@ -52,6 +53,7 @@ from rtrec.store.writer import (
     SPILLED,
     LogWriter,
     Outcome,
+    Throttled,
 )
 
 READ_SIZE = 4 * 1024 * 1024
@@ -62,9 +64,14 @@ READ_PAUSE_S = 0.005
 TRICKLE_BYTES = 256 * 1024  # a read smaller than this is a trickle, worth the pause
 BATCH_BYTES = 8 * 1024 * 1024
 COUNTERS_INTERVAL_S = 0.5
+# A writer this far behind the relay (a machine too busy to give it its share) spills
+# until it catches up, so that the relay's hold on unwritten frames stays bounded.
+MAX_BEHIND_S = 5.0
 # Recording yields the CPU to relaying: where the machine is busy, a frame arriving
-# for the relay runs first, and the writer catches up (or spills) afterwards.
-WRITER_NICE = 10
+# for the relay runs first, and the writer catches up (or spills) afterwards.  Not
+# lower: on a machine that stays busy, the writer must still keep up at least by
+# spilling.
+WRITER_NICE = 5
 
 
 class Reporter:
@@ -102,6 +109,8 @@ class WriterProcess:
         self.closing = False
         self.next_record = 0
         self.flush_due: float | None = None
+        self.behind_s = 0.0  # how old the relay's latest mark was when read
+        self._behind_note = Throttled(reporter.note, 60.0)
         self._new_keys: list[int] = []  # sessions whose db id is not reported yet
         self._counters_at = 0.0
         self._counters_sent: dict[int, dict[str, object]] = {}
@@ -215,6 +224,8 @@ class WriterProcess:
                 self.log.session_changed(session)
             if self.flush_due is None:
                 self.flush_due = time.monotonic() + self.log.config.flush_interval
+        elif isinstance(record, MarkRecord):
+            self.behind_s = (time.monotonic_ns() - record.monotonic_ns) / 1e9
         elif isinstance(record, SyncRecord):
             self.syncs.append(record)
         elif isinstance(record, CloseRecord):
@@ -246,9 +257,20 @@ class WriterProcess:
 
     def _flush(self) -> None:
         log = self.log
-        if log.pending_bytes > log.config.max_pending_bytes:
+        if log.pending_bytes > log.config.max_pending_bytes or self.behind_s > MAX_BEHIND_S:
             # Behind by more than the buffer (a refusing database, or one slower than the
-            # calls): straight to the spill file, which costs a fraction of a row.
+            # calls), or by seconds (a machine too busy to give the writer its share):
+            # straight to the spill file, which costs a fraction of a row, so that the
+            # relay's hold stays bounded too.
+            if self.behind_s > MAX_BEHIND_S:
+                behind = self.behind_s
+                self._behind_note.add(
+                    1,
+                    lambda _: (
+                        f"the writer process is {behind:.0f} s behind the relay (the "
+                        "machine is busy); spilling until it catches up"
+                    ),
+                )
             log.spill_pending()
             outcome, ended = SPILLED, []
         else:
