@@ -253,16 +253,21 @@ def recorded(peer: Peer, expected: int, patience: float = 10.0) -> tuple[int, in
     last, still = -1, time.monotonic()
     while True:
         in_db = recorded_frames(peer.db_path)
-        if in_db >= expected or time.monotonic() - still > patience:
+        if in_db + spilled_frames(peer) >= expected or time.monotonic() - still > patience:
             break
         if in_db != last:
             last, still = in_db, time.monotonic()
         time.sleep(0.2)
+    return in_db, spilled_frames(peer)
+
+
+def spilled_frames(peer: Peer) -> int:
+    assert peer.db_path is not None
     spilled = 0
     for path in glob.glob(peer.db_path + "-spill-*.jsonl"):
         with open(path, "rb") as f:
             spilled += sum(1 for line in f if line.startswith(b'{"session"'))
-    return in_db, spilled
+    return spilled
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -385,6 +390,7 @@ def run(quick: bool) -> list[Result]:
             cpu_before = peer.cpu_seconds() if peer else 0.0
             writer_before = cpu_seconds(writer)
             before = recorded_frames(peer.db_path) if peer and peer.db_path else 0
+            spilled_before = spilled_frames(peer) if peer and peer.db_path else 0
             start = time.monotonic()
             latencies, sent, answered = run_client(
                 load(url_of(config), load_sessions, load_seconds)
@@ -408,7 +414,8 @@ def run(quick: bool) -> list[Result]:
                     f"; relay process {load_cpu[config]:.0f}% of a core, {relay_rss:.0f} MiB; "
                     f"writer process {writer_cpu:.0f}% of a core, {writer_rss:.0f} MiB"
                 )
-                in_db, spilled = recorded(peer, before + sent + answered)
+                in_db, spilled = recorded(peer, before + spilled_before + sent + answered)
+                spilled -= spilled_before
                 kept = in_db - before + spilled
                 note += f"; recorded {kept}/{sent + answered} frames ({spilled} via the spill file)"
                 lost = [n for n in peer.notes if "LOST" in n]

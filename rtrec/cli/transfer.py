@@ -71,14 +71,14 @@ def import_(db_path: str, file: str) -> None:
     conn = open_db(db_path)
     try:
         if file != "-" and is_spill(next(iter(SpillLines(file)), b"")):
-            lines = SpillLines(file)
-            restored = restore_spill(conn, lines, source_name=file)
+            spill = SpillLines(file)
+            restored = restore_spill(conn, spill, source_name=file)
             click.echo(
                 f"restored {restored.added} events into {len(restored.sessions)} sessions "
                 f"({restored.already_there} were already there)",
                 err=True,
             )
-            if lines.torn:
+            if spill.torn:
                 click.echo(
                     f"{file}: left out an incomplete last line, a write the recorder's "
                     "crash cut short",

@@ -243,7 +243,7 @@ class WriterLink:
         now = time.monotonic_ns()
         if now >= self._next_mark_ns:
             self._next_mark_ns = now + MARK_INTERVAL_NS
-            self._put(mark_record(now))
+            self._put(mark_record(now, self._retained_bytes))
         self.append_at(session, direction, frame, now - session.t0_ns, time.time_ns())
 
     def append_at(
@@ -481,15 +481,16 @@ class WriterLink:
         assert self._loop is not None
         process, self._process = self._process, None
         self._discard_process()
-        self._reap_later()
         if self._starting:
             if self._ready is not None and not self._ready.done():
                 self._ready.set_exception(DatabaseError("the writer process could not start"))
             return
         if self._closed is not None and self._closed.done():
+            self._reap_later()
             return  # its work done, it exited
         if process is not None:
             self._died[process] = len(self._retained)  # said once its exit status is known
+        self._reap_later()
         pause = RESTART_PAUSE_S if time.monotonic() - self._started_at < RESTART_PAUSE_S else 0.0
         self._loop.call_later(pause, self._restart)
 

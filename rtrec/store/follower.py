@@ -101,18 +101,6 @@ class ProjectionFollower:
             callback(False)
         self._wake.set()
 
-    def sync(self, timeout: float = 30.0) -> bool:
-        """Wait (blocking) until everything committed before this call is projected."""
-        done = threading.Event()
-        result: list[bool] = []
-
-        def finished(ok: bool) -> None:
-            result.append(ok)
-            done.set()
-
-        self.after_pass(finished)
-        return done.wait(timeout) and result[0]
-
     def stop(self, timeout: float = 60.0) -> None:
         """Run a last catch-up and end the thread (blocking)."""
         self._stopping.set()

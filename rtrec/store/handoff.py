@@ -9,8 +9,9 @@ frame record is a fixed header and the frame's bytes, nothing encoded:
 Every other record is `kind · body length (4) · body`.  A session record carries the
 whole `LiveSession` (pickled, so fields added to it reach the writer with no change
 here); a sync record asks for a commit (and a projection pass) and an answer; a mark,
-a few times a second, carries the relay's clock, so the writer knows how far behind
-it reads; the config record opens the stream; the close record ends it.  Records are numbered by
+ten times a second, carries the relay's clock and how much it holds unwritten, so the
+writer knows how far behind it reads; the config record opens the stream; the close
+record ends it.  Records are numbered by
 their position in the stream, counting from the config's `first_record`: the writer's
 acknowledgements name the number up to which everything is kept.
 
@@ -49,6 +50,7 @@ _BINARY_KIND = {"client": Kind.CLIENT_BINARY, "server": Kind.SERVER_BINARY}
 FRAME_HEADER = struct.Struct("<BIIqqq")  # kind, frame length, session key, seq, t_ns, wall_ns
 OTHER_HEADER = struct.Struct("<BI")  # kind, body length
 REPORT_HEADER = struct.Struct("<I")
+_MARK = struct.Struct("<qq")
 
 # Defaults of the recording's settings, here because both processes need them and the
 # relay's should not import SQLite to know them.
@@ -107,9 +109,10 @@ def close_record() -> bytes:
     return _other(Kind.CLOSE, b"")
 
 
-def mark_record(monotonic_ns: int) -> bytes:
-    """The relay's clock as it hands off what follows: how far behind the writer reads."""
-    return _other(Kind.MARK, struct.pack("<q", monotonic_ns))
+def mark_record(monotonic_ns: int, held_bytes: int) -> bytes:
+    """The relay's clock as it hands off what follows, and how much it holds unwritten:
+    how far behind the writer reads."""
+    return _other(Kind.MARK, _MARK.pack(monotonic_ns, held_bytes))
 
 
 def config_record(config: WriterConfig) -> bytes:
@@ -146,6 +149,7 @@ class CloseRecord:
 @dataclass(slots=True)
 class MarkRecord:
     monotonic_ns: int
+    held_bytes: int
 
 
 Record = FrameRecord | SessionRecord | SyncRecord | CloseRecord | MarkRecord | WriterConfig
@@ -221,7 +225,7 @@ def _decode_other(kind: Kind, body: bytes) -> Record:
     if kind is Kind.CLOSE:
         return CloseRecord()
     if kind is Kind.MARK:
-        return MarkRecord(*struct.unpack("<q", body))
+        return MarkRecord(*_MARK.unpack(body))
     if kind is Kind.CONFIG:
         config = pickle.loads(body)
         assert isinstance(config, WriterConfig)

@@ -38,6 +38,7 @@ from rtrec.store.handoff import (
     CloseRecord,
     FrameRecord,
     MarkRecord,
+    Record,
     RecordReader,
     Report,
     SessionRecord,
@@ -65,8 +66,10 @@ TRICKLE_BYTES = 256 * 1024  # a read smaller than this is a trickle, worth the p
 BATCH_BYTES = 8 * 1024 * 1024
 COUNTERS_INTERVAL_S = 0.5
 # A writer this far behind the relay (a machine too busy to give it its share) spills
-# until it catches up, so that the relay's hold on unwritten frames stays bounded.
+# until it catches up, so that the relay's hold on unwritten frames stays bounded, in
+# time and in memory.  (While the database refuses writes, the bound is --buffer-mib.)
 MAX_BEHIND_S = 5.0
+MAX_RELAY_HOLD_BYTES = 16 * 1024 * 1024
 # Recording yields the CPU to relaying: where the machine is busy, a frame arriving
 # for the relay runs first, and the writer catches up (or spills) afterwards.  Not
 # lower: on a machine that stays busy, the writer must still keep up at least by
@@ -110,12 +113,13 @@ class WriterProcess:
         self.next_record = 0
         self.flush_due: float | None = None
         self.behind_s = 0.0  # how old the relay's latest mark was when read
+        self.relay_holds = 0  # bytes of frames the relay held unwritten then
         self._behind_note = Throttled(reporter.note, 60.0)
         self._new_keys: list[int] = []  # sessions whose db id is not reported yet
         self._counters_at = 0.0
         self._counters_sent: dict[int, dict[str, object]] = {}
         self._spill_sent = (0, 0)
-        self._pending_records: list[object] = []
+        self._pending_records: list[Record] = []
         self.log: LogWriter
         self.follower: ProjectionFollower | None = None
 
@@ -200,7 +204,7 @@ class WriterProcess:
             ):
                 return total
 
-    def _take(self, record: object) -> None:
+    def _take(self, record: Record) -> None:
         self.next_record += 1
         if type(record) is FrameRecord:
             self.log.add(
@@ -226,6 +230,7 @@ class WriterProcess:
                 self.flush_due = time.monotonic() + self.log.config.flush_interval
         elif isinstance(record, MarkRecord):
             self.behind_s = (time.monotonic_ns() - record.monotonic_ns) / 1e9
+            self.relay_holds = record.held_bytes
         elif isinstance(record, SyncRecord):
             self.syncs.append(record)
         elif isinstance(record, CloseRecord):
@@ -257,26 +262,37 @@ class WriterProcess:
 
     def _flush(self) -> None:
         log = self.log
-        if log.pending_bytes > log.config.max_pending_bytes or self.behind_s > MAX_BEHIND_S:
-            # Behind by more than the buffer (a refusing database, or one slower than the
-            # calls), or by seconds (a machine too busy to give the writer its share):
-            # straight to the spill file, which costs a fraction of a row, so that the
-            # relay's hold stays bounded too.
-            if self.behind_s > MAX_BEHIND_S:
-                behind = self.behind_s
-                self._behind_note.add(
-                    1,
-                    lambda _: (
-                        f"the writer process is {behind:.0f} s behind the relay (the "
-                        "machine is busy); spilling until it catches up"
-                    ),
-                )
+        behind = self._behind()
+        if behind is not None:
+            # Straight to the spill file, which costs a fraction of a row, so that what
+            # the relay holds for this writer stays bounded too.
+            if behind:
+                self._behind_note.add(1, lambda _: behind)
             log.spill_pending()
-            outcome, ended = SPILLED, []
+            outcome, ended = SPILLED, list[LiveSession]()
         else:
             outcome, ended = log.flush()
         self.flush_due = None
         self._after_write(outcome, ended)
+
+    def _behind(self) -> str | None:
+        """Why the pending events should go to the spill file now ("" needs no note)."""
+        log = self.log
+        if log.pending_bytes > log.config.max_pending_bytes:
+            return ""  # the database refused them for long enough; it has said so
+        if log.failing_since is not None:
+            return None  # held in memory up to the buffer, for the database to come back
+        if self.behind_s > MAX_BEHIND_S:
+            return (
+                f"the writer process is {self.behind_s:.0f} s behind the relay (the machine "
+                "is busy); spilling until it catches up"
+            )
+        if self.relay_holds > MAX_RELAY_HOLD_BYTES:
+            return (
+                f"the writer process is {self.relay_holds // 2**20} MiB behind the relay (the "
+                "machine is busy); spilling until it catches up"
+            )
+        return None
 
     def _after_write(self, outcome: Outcome, ended: list[LiveSession]) -> None:
         # Ids and counters first: once a session's records are reported kept, the relay
