@@ -1,11 +1,15 @@
 """Memory: RSS of `rtrec record` while hours of audio-session events pour through it.
 
 A client streams 100 ms audio appends through `rtrec record` to an echo upstream that
-answers each with an audio delta of the same size (both directions, as fast as the
-relay takes them, a bounded window in flight), and the RSS of the relay process and of
-its writer process is sampled as the hours of audio go by.  Flat means the recorder
+answers each with an audio delta of the same size, and the RSS of the relay process and
+of its writer process is sampled as the hours of audio go by.  Flat means the recorder
 holds a bounded amount whatever the length: frames go to disk, not to RAM.  Baseline:
 the bare relay's RSS in the same run.
+
+The stream runs at 2,000 appends a second (and as many deltas back), the traffic of
+about 200 realistic calls, time-compressed: ten hours of audio in three minutes.  Not as
+fast as the relay takes frames: the relay no longer waits for its writer, so a client
+faster than the writer would measure the spill file, and relays are not fed that way.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ DESCRIPTION = "rtrec record RSS while hours of audio events pass (1, 5, 10 h)"
 
 CHUNK_MS = 100
 WINDOW = 32  # frames in flight
+APPENDS_PER_S = 2000
 
 
 async def pump(url: str, hours: list[float], pids: list[int | None]) -> dict[float, list[float]]:
@@ -45,8 +50,12 @@ async def pump(url: str, hours: list[float], pids: list[int | None]) -> dict[flo
                 window.release()
 
         read_task = asyncio.create_task(reader())
+        started = time.monotonic()
         for n in range(1, total + 1):
             await window.acquire()
+            ahead = started + n / APPENDS_PER_S - time.monotonic()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
             await ws.send(frame)
             if marks and n >= marks[0] * per_hour:
                 samples[marks.pop(0)] = [rss_mib(pid) for pid in pids]

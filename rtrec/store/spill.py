@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import glob
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ from rtrec.store.liveness import recorder_alive
 from rtrec.store.session import SESSION_COLUMNS, LiveSession
 
 _READ_CHUNK = 1 << 20
+SYNC_INTERVAL_S = 1.0
 _LINES_PER_WRITE = 256
 
 
@@ -88,6 +90,7 @@ class SpillFile:
         self.events_written = 0
         self.events_dropped = 0
         self._described: dict[str, bytes] = {}  # uuid → last metadata line written
+        self._synced_at = -SYNC_INTERVAL_S
 
     def write(
         self,
@@ -99,15 +102,20 @@ class SpillFile:
         Events that would take the file past its bound are dropped (and counted).
         """
         pending: list[bytes] = []
+        described: set[int] = set()  # sessions whose line is up to date in this batch
         for session in sessions:
             pending.extend(self._describe(session))
+            described.add(id(session))
         pending_size = sum(map(len, pending))
         written = dropped = 0
         fd = -1
         try:
             for item in events:
                 line = _event_line(*item)
-                head = self._describe(item[0])
+                head: list[bytes] = []
+                if id(item[0]) not in described:
+                    head = self._describe(item[0])
+                    described.add(id(item[0]))
                 grown = sum(map(len, head)) + len(line)
                 if self.size + pending_size + grown > self.max_bytes:
                     dropped += 1
@@ -121,8 +129,11 @@ class SpillFile:
                     pending_size = 0
             if pending:
                 fd = self._flush_lines(fd, pending)
-            if fd >= 0:
+            # Written is kept as far as the recorder goes (the kernel has it, whichever
+            # process dies); on disk within a second, against a power cut.
+            if fd >= 0 and time.monotonic() - self._synced_at >= SYNC_INTERVAL_S:
                 os.fsync(fd)
+                self._synced_at = time.monotonic()
         finally:
             if fd >= 0:
                 os.close(fd)
@@ -193,8 +204,13 @@ class SpillFile:
             return
         if self.size == 0:
             os.unlink(self.path)
-        else:
-            os.truncate(self.path, self.size)
+            return
+        fd = os.open(self.path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.ftruncate(fd, self.size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _describe(self, session: LiveSession) -> list[bytes]:
         line = session_line(session)

@@ -326,7 +326,7 @@ class LogWriter:
                 result.dropped,
                 lambda n: (
                     f"LOST {n} events: the spill file {self.spill.path} is full "
-                    f"({self.spill.max_bytes // 2**20} MiB) and the database refuses writes"
+                    f"({self.spill.max_bytes // 2**20} MiB)"
                 ),
             )
         if result.written:
