@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -39,7 +40,7 @@ async def recorded(db_path: str, recorder: Recorder) -> tuple[str, object, list]
     """The call, recorded by the relay, which keeps running: the views are read while it does."""
     seen_during: list = []
 
-    async def during() -> None:
+    async def during(_connection: object) -> None:
         # While the call goes on: what was said so far is already in the views.
         await _current(recorder)
         seen_during.extend(_query(db_path, "SELECT type, role, text FROM items ORDER BY position"))
@@ -211,11 +212,18 @@ async def test_a_beta_session_with_an_out_of_band_response(db_path: str, recorde
 async def test_a_reader_catching_up_mid_call_and_the_follower_agree_with_a_rebuild(
     db_path: str, recorder: Recorder
 ):
-    async def during() -> None:
-        # What `rtrec sql` does when run during the call: it projects the live session
-        # itself, moving the checkpoint under the follower's feet.
+    async def during(connection: Any) -> None:
         assert recorder.writer is not None
-        await recorder.writer.flush()
+        # The follower holds the session's state, projected this far...
+        assert await recorder.writer.flush(projections=True)
+        # ...and more of the call is committed beyond it,
+        await connection.session.update(session={"type": "realtime"})
+        async for event in connection:
+            if event.type == "session.updated":
+                break
+        assert await recorder.writer.flush()
+        # which `rtrec sql` run now projects itself, moving the checkpoint under the
+        # follower's feet.
         await asyncio.to_thread(_reader_catch_up, db_path)
 
     await voice_agent_call(recorder.url, during)

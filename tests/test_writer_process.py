@@ -7,6 +7,7 @@ afterwards is checked frame by frame and by sequence number.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import io
 import json
@@ -15,6 +16,8 @@ import signal
 import sqlite3
 
 from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
@@ -109,36 +112,63 @@ async def test_a_stalled_writer_is_replaced_and_the_call_never_waits(db_path):
     logged_exactly_once(db_path, log)
 
 
-async def test_a_writer_left_seconds_behind_spills_until_it_catches_up(db_path):
-    """A machine too busy to run the writer (here: the writer stopped for a while)."""
-    log: list[tuple[str, str | bytes]] = []
-    status = io.StringIO()
-    async with Simulator(SimOptions(frame_log=log)) as sim:
+async def discard(ws: ServerConnection) -> None:
+    """An upstream that takes everything and answers nothing."""
+    with contextlib.suppress(ConnectionClosed):
+        async for _ in ws:
+            pass
+
+
+async def test_a_writer_too_slow_for_the_calls_spills_and_the_relay_holds_little(db_path):
+    """A machine too busy to run the writer: here it runs 2 ms in every 100."""
+    async with serve(discard, "127.0.0.1", 0, max_size=None) as upstream:
+        port = upstream.sockets[0].getsockname()[1]
+        status = io.StringIO()
         recorder = Recorder(
-            db_path, upstream=sim.url, port=0, live_status=False, status_stream=status
+            db_path,
+            upstream=f"ws://127.0.0.1:{port}",
+            port=0,
+            live_status=False,
+            status_stream=status,
         )
         async with recorder:
             link = recorder.writer
             assert link is not None and link.pid is not None
+            writer, running = link.pid, True
+
+            async def starve() -> None:
+                while running:
+                    os.kill(writer, signal.SIGSTOP)
+                    await asyncio.sleep(0.098)
+                    os.kill(writer, signal.SIGCONT)
+                    await asyncio.sleep(0.002)
+
+            starving = asyncio.create_task(starve())
+            held: list[int] = []
+            sent: list[str] = []
             async with connect(recorder.url + "/v1/realtime", max_size=None) as ws:
-                await ws.recv()
-                os.kill(link.pid, signal.SIGSTOP)
+                # 10 MB/s of audio appends for 5 s: far more than a writer that gets 2%
+                # of a core commits.  The call never waits for it.
                 started = asyncio.get_running_loop().time()
-                i = 0
-                # A call at its own pace, 40 appends a second, for longer than the
-                # writer may fall behind, and far more than the pipe holds: it never
-                # waits for the writer.
-                while asyncio.get_running_loop().time() - started < 8:
-                    await ws.send(append(i, 16000))
-                    i += 1
+                while asyncio.get_running_loop().time() - started < 5:
+                    for _ in range(25):
+                        frame = append(len(sent), 8000)
+                        await ws.send(frame)
+                        sent.append(frame)
+                    held.append(link.held_bytes)
                     await asyncio.sleep(0.025)
-                await round_trip(ws)
-                os.kill(link.pid, signal.SIGCONT)
-                await link.flush()
-    assert "s behind the relay (the machine is busy); spilling" in status.getvalue()
-    (spill,) = glob.glob(db_path + "-spill-*.jsonl")
-    assert run_cli("import", spill, db_path=db_path).returncode == 0
-    logged_exactly_once(db_path, log)
+            running = False
+            await starving
+            os.kill(writer, signal.SIGCONT)
+            await link.flush()
+    # What the relay holds for the writer stays bounded, in memory and in time.
+    assert max(held) < 48 * 2**20, max(held) // 2**20
+    assert "behind the relay (the machine is busy); spilling until it catches up" in (
+        status.getvalue()
+    )
+    for spill in glob.glob(db_path + "-spill-*.jsonl"):
+        assert run_cli("import", spill, db_path=db_path).returncode == 0
+    assert client_frames_in_db(db_path) == sent
 
 
 async def test_ctrl_c_and_sigterm_drain_the_writer_and_exit_0(db_path):

@@ -126,6 +126,7 @@ class WriterLink:
         self._reports = ReportReader()
         self._next_record = 0
         self._next_mark_ns = 0
+        self._fresh: list[tuple[int, int, int, int, str, str | bytes]] = []  # this turn's
         self._outbox: list[bytes | memoryview] = []  # chunks not yet in the pipe
         self._write_armed = False
         self._waiting_writable = False
@@ -154,6 +155,11 @@ class WriterLink:
         self.events_dropped = 0
         self.spill_path = ""
         self.stats: dict[str, Any] = {}
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of frames held until the writer reports them kept."""
+        return self._retained_bytes
 
     @property
     def recorder_id(self) -> str | None:
@@ -255,16 +261,27 @@ class WriterLink:
         if self._retained_bytes > self._drop_over:
             self._lost(1)
             return
-        header, payload = frame_record(self._keys[session], seq, t_ns, wall_ns, direction, frame)
-        number = self._next_record
-        self._next_record = number + 1
-        self._retained.append((number, header, payload))
-        self._retained_bytes += len(payload)
-        self._outbox.append(header)
-        self._outbox.append(payload)
+        # Made into a record at the end of the loop turn, after the frame is sent on.
+        self._fresh.append((self._keys[session], seq, t_ns, wall_ns, direction, frame))
         if not self._write_armed:
             self._write_armed = True
             self._loop.call_soon(self._write_outbox)  # type: ignore[union-attr]
+
+    def _take_fresh(self) -> None:
+        """Turn the frames appended this turn into records, in order, and hold them."""
+        fresh, self._fresh = self._fresh, []
+        number = self._next_record
+        retained, outbox = self._retained, self._outbox
+        held = 0
+        for item in fresh:
+            header, payload = frame_record(*item)
+            retained.append((number, header, payload))
+            outbox.append(header)
+            outbox.append(payload)
+            held += len(payload)
+            number += 1
+        self._next_record = number
+        self._retained_bytes += held
 
     async def flush(self, projections: bool = False) -> bool:
         """Wait until everything appended so far is in the database (and, with
@@ -280,6 +297,8 @@ class WriterLink:
     # -- the pipe to the writer -----------------------------------------------------
 
     def _put(self, record: bytes) -> None:
+        if self._fresh:
+            self._take_fresh()  # the frames before it go first
         self._next_record += 1
         self._outbox.append(record)
         if not self._write_armed:
@@ -289,6 +308,8 @@ class WriterLink:
 
     def _write_outbox(self) -> None:
         self._write_armed = False
+        if self._fresh:
+            self._take_fresh()
         if self._records_fd < 0 or self._waiting_writable:
             return
         outbox = self._outbox
@@ -390,6 +411,7 @@ class WriterLink:
 
     def _hand_over(self) -> None:
         """What a new writer needs from where the dead one stopped."""
+        fresh, self._fresh = self._fresh, []  # not records yet: they follow the rest
         for key, session in {**self._completing, **self._sessions}.items():
             self._put(session_record(key, session))
             if key in self._last_record:
@@ -400,6 +422,8 @@ class WriterLink:
             self._next_record += 1
             self._outbox.append(header)
             self._outbox.append(payload)
+        self._fresh = fresh
+        self._take_fresh()
         for token, (projections, future) in self._syncs.items():
             if not future.done():
                 self._put(sync_record(token, projections))

@@ -70,6 +70,7 @@ COUNTERS_INTERVAL_S = 0.5
 # time and in memory.  (While the database refuses writes, the bound is --buffer-mib.)
 MAX_BEHIND_S = 5.0
 MAX_RELAY_HOLD_BYTES = 16 * 1024 * 1024
+MIN_BEHIND_S = 0.5  # a hold that large, but this fresh, is a few large frames in transit
 # Recording yields the CPU to relaying: where the machine is busy, a frame arriving
 # for the relay runs first, and the writer catches up (or spills) afterwards.  Not
 # lower: on a machine that stays busy, the writer must still keep up at least by
@@ -287,7 +288,7 @@ class WriterProcess:
                 f"the writer process is {self.behind_s:.0f} s behind the relay (the machine "
                 "is busy); spilling until it catches up"
             )
-        if self.relay_holds > MAX_RELAY_HOLD_BYTES:
+        if self.relay_holds > MAX_RELAY_HOLD_BYTES and self.behind_s > MIN_BEHIND_S:
             return (
                 f"the writer process is {self.relay_holds // 2**20} MiB behind the relay (the "
                 "machine is busy); spilling until it catches up"
