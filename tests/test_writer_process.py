@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sqlite3
+import threading
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
@@ -22,6 +23,8 @@ from websockets.exceptions import ConnectionClosed
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
+from rtrec.store import follower as follower_module
+from rtrec.store.db import open_db
 from rtrec.store.session import LiveSession
 from tests.conftest import run_cli, start_recorder, writer_pid
 from tests.test_db_trouble import append, client_frames_in_db, round_trip
@@ -233,3 +236,30 @@ async def test_live_counters_and_session_ids_come_back_from_the_writer(db_path):
             await asyncio.wait_for(done.wait(), 30)  # after the writer's projection pass
     ((session, items),) = completed
     assert session.end_reason == "client_closed" and items >= 2
+
+
+def test_the_follower_checkpoints_the_wal_so_the_writer_never_waits_for_it(db_path, monkeypatch):
+    monkeypatch.setattr(follower_module, "CHECKPOINT_WAL_BYTES", 256 * 1024)
+    writer = open_db(db_path)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")  # as the writer process's connection
+    writer.execute(
+        "INSERT INTO session (id, uuid, source, started_at, started_ns) "
+        "VALUES (1, 'u', 'x', 'x', 0)"
+    )
+    writer.executemany(
+        "INSERT INTO event (session_id, seq, t_ns, wall_ns, direction, frame) "
+        "VALUES (1, ?, 0, 0, 'client', ?)",
+        [(i, "x" * 4000) for i in range(200)],
+    )
+    db_size = os.path.getsize(db_path)
+    assert os.path.getsize(db_path + "-wal") > 256 * 1024  # nothing copied back yet
+
+    follower = follower_module.ProjectionFollower(db_path, project=False)
+    follower.start()
+    passed = threading.Event()
+    follower.after_pass(lambda ok: passed.set())
+    assert passed.wait(30)
+    follower.stop()
+    # Still open here (closing the last connection would checkpoint by itself).
+    assert os.path.getsize(db_path) > db_size + 500_000  # the pages reached the database
+    writer.close()

@@ -13,10 +13,15 @@ hears of it: the session is over and everything about it is in the views.
 
 The projector state of sessions still being recorded stays in memory between
 passes; a session that ended is dropped from memory once it is caught up.
+
+The same thread also checkpoints the WAL (the writer's own connection never does):
+a checkpoint copies tens of MB and syncs them, and done by the writer it would hold
+up the frames it owes the relay.  With `project` off it only checkpoints.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -31,6 +36,10 @@ from rtrec.store.projection import (
     load,
     write_together,
 )
+
+# A checkpoint once the WAL holds this much: what SQLite's default autocheckpoint
+# (1000 pages) means at rtrec's 64 KB pages.
+CHECKPOINT_WAL_BYTES = 64 * 1024 * 1024
 
 # Seconds between catch-ups at most.  Each pass rewrites the changed rows of every live
 # session; with 200 calls streaming audio, passes every 0.2 s cost a tenth of a core
@@ -47,8 +56,10 @@ class ProjectionFollower:
         interval: float = DEFAULT_INTERVAL,
         warn: Callable[[str], None] | None = None,
         on_complete: Callable[[int], None] | None = None,
+        project: bool = True,
     ) -> None:
         self.db_path = db_path
+        self.project = project
         self.interval = interval
         self._warn = warn or (lambda message: None)
         self._on_complete = on_complete or (lambda session_id: None)
@@ -119,6 +130,7 @@ class ProjectionFollower:
         conn = sqlite3.connect(self.db_path, isolation_level=None, check_same_thread=False)
         for pragma in writer_pragmas():
             conn.execute(pragma)
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints are explicit, below
         return conn
 
     def _run(self, conn: sqlite3.Connection) -> None:
@@ -142,7 +154,14 @@ class ProjectionFollower:
             number = self._passes_started
         started = time.thread_time()
         try:
-            self._catch_up(conn)
+            if self.project:
+                self._catch_up(conn)
+            else:
+                with self._lock:
+                    done, self._ended = self._ended, set()
+                for session_id in done:
+                    self._on_complete(session_id)
+            self._checkpoint(conn)
             if self._failing:
                 self._failing = False
                 self._warn("projections are being updated again")
@@ -160,6 +179,15 @@ class ProjectionFollower:
             self._waiting = [w for w in self._waiting if not (caught_up and w[0] <= number)]
         for callback in ready:
             callback(not self._failing)
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        try:
+            size = os.path.getsize(self.db_path + "-wal")
+        except OSError:
+            return
+        if size >= CHECKPOINT_WAL_BYTES:
+            # PASSIVE: copies what no reader still needs, and never waits for the writer.
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _catch_up(self, conn: sqlite3.Connection) -> None:
         (high_water,) = conn.execute("SELECT coalesce(max(id), 0) FROM event").fetchone()

@@ -171,6 +171,9 @@ class LogWriter:
             self.note(f"{exc}; recording into {self.spill.path} (bring it back with rtrec import)")
         if self._conn is not None:
             self._conn.execute(f"PRAGMA busy_timeout = {WRITER_BUSY_TIMEOUT_MS}")
+            # The follower's thread checkpoints (rtrec/store/follower.py): copying and
+            # syncing tens of MB here would hold up what the writer owes the relay.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._identity = _identity(self.db_path)
         self._prepare_spill()
 

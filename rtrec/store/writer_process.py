@@ -6,8 +6,9 @@ Started by the relay (rtrec/recorder/writer_link.py, which tells the whole story
 the two processes), never by hand.  Its main thread reads records from RECORDS_FD,
 turns frames into rows and commits them every `flush_interval` through `LogWriter`,
 and answers on REPORTS_FD: what is kept (committed or spilled), session ids, live
-counters, notes for the operator.  A second thread keeps the projections current
-(`ProjectionFollower`).  Nothing here is asyncio: this process exists to block on
+counters, notes for the operator.  A second thread keeps the projections current and
+checkpoints the WAL (`ProjectionFollower`), so that the main thread never waits for
+either.  Nothing here is asyncio: this process exists to block on
 SQLite so that the relay never does.
 
 It runs at a lower priority than the relay (nice 5), and ignores SIGINT, SIGTERM and
@@ -136,9 +137,12 @@ class WriterProcess:
         except DatabaseError as exc:
             self.reporter.send(Report.FATAL, str(exc))
             return 1
-        if config.project and not self.log.db_gone:
+        if not self.log.db_gone:
             self.follower = ProjectionFollower(
-                config.db_path, warn=self.reporter.note, on_complete=self._complete
+                config.db_path,
+                warn=self.reporter.note,
+                on_complete=self._complete,
+                project=config.project,
             )
             self.follower.start()
         self.next_record = config.first_record
@@ -309,17 +313,12 @@ class WriterProcess:
         self._report_spill()
         if outcome != HELD:
             send(Report.KEPT, self.next_record)
-        if outcome == COMMITTED:
-            if self.follower is not None:
-                self.follower.notify()
-                self.follower.ended(s.db_id for s in ended if s.db_id is not None)
-            else:
-                for session in ended:
-                    if session.db_id is not None:
-                        self._complete(session.db_id)
+        if outcome == COMMITTED and self.follower is not None:
+            self.follower.notify()
+            self.follower.ended(s.db_id for s in ended if s.db_id is not None)
         for sync in syncs:
             ok = outcome == COMMITTED
-            if ok and sync.projections and self.follower is not None:
+            if ok and sync.projections and self.follower is not None and self.follower.project:
                 self.follower.after_pass(partial(self._projected, sync.token))
             else:
                 send(Report.SYNCED, sync.token, ok)
