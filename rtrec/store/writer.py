@@ -277,8 +277,11 @@ class LogWriter:
         now = time.monotonic()
         if self.failing_since is None:
             self.failing_since = now
-        self.retry_at = now + min(1.0, 10 * self.config.flush_interval)
         locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+        # A lock is usually a reader projecting a session, gone in a moment: try again at
+        # the next flush.  Other trouble (a full disk, I/O errors) is given longer.
+        pause = self.config.flush_interval if locked else min(1.0, 10 * self.config.flush_interval)
+        self.retry_at = now + pause
         if not self._failure_said and (not locked or now - self.failing_since >= QUIET_LOCK_S):
             self._failure_said = True
             self.note(

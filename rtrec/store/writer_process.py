@@ -284,7 +284,7 @@ class WriterProcess:
         """Why the pending events should go to the spill file now ("" needs no note)."""
         log = self.log
         if log.pending_bytes > log.config.max_pending_bytes:
-            return ""  # the database refused them for long enough; it has said so
+            return ""  # past --buffer-mib: the spill notice says enough
         if log.failing_since is not None:
             return None  # held in memory up to the buffer, for the database to come back
         if self.behind_s > MAX_BEHIND_S:
