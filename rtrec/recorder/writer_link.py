@@ -45,8 +45,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import fcntl
-import os
 import signal
 import subprocess
 import sys
@@ -55,6 +53,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rtrec.errors import DatabaseError
+from rtrec.recorder.writer_child import PIPE_BYTES, Reaper, WriterChild
 from rtrec.store.handoff import (
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_MAX_PENDING_BYTES,
@@ -73,15 +72,12 @@ from rtrec.store.handoff import (
 from rtrec.store.liveness import RecorderLock
 from rtrec.store.session import LiveSession
 
-PIPE_BYTES = 1024 * 1024  # asked of the kernel for each pipe (Linux); the default is 64 KiB
-IOV_MAX = 1024
 START_TIMEOUT_S = 60.0
 HANG_TIMEOUT_S = 5.0
 WATCH_INTERVAL_S = 0.5
 RESTART_PAUSE_S = 1.0  # between restarts of a writer that keeps dying
 LOST_NOTE_INTERVAL_S = 10.0
 MARK_INTERVAL_NS = 100_000_000
-_F_SETPIPE_SZ = 1031
 
 
 class WriterLink:
@@ -117,12 +113,9 @@ class WriterLink:
         self._drop_over = 4 * max_pending_bytes + 4 * PIPE_BYTES
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: RecorderLock | None = None
-        self._process: subprocess.Popen[bytes] | None = None  # the writer taking frames
-        self._unreaped: list[subprocess.Popen[bytes]] = []
-        self._died: dict[subprocess.Popen[bytes], int] = {}  # → events it had not written
+        self._child: WriterChild | None = None  # the writer taking frames
+        self._reaper: Reaper | None = None
         self._starting = False
-        self._records_fd = -1
-        self._reports_fd = -1
         self._reports = ReportReader()
         self._next_record = 0
         self._next_mark_ns = 0
@@ -169,6 +162,7 @@ class WriterLink:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._reaper = Reaper(self._loop, self._warn)
         try:
             self._lock = RecorderLock(self.db_path)
         except OSError as exc:
@@ -179,14 +173,14 @@ class WriterLink:
             assert self._ready is not None
             self.pid = await asyncio.wait_for(self._ready, START_TIMEOUT_S)
         except BaseException:
-            process, self._process = self._process, None
-            self._discard_process()
-            if process is not None:
+            child = self._child
+            self._discard_child()
+            if child is not None:
                 try:
-                    process.wait(10)  # it exits on its own once its pipes are gone
+                    child.process.wait(10)  # it exits on its own once its pipes are gone
                 except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                    child.process.kill()
+                    child.process.wait()
             self._lock.release()
             self._lock = None
             raise
@@ -202,18 +196,20 @@ class WriterLink:
         if self._loop is None or self._lock is None:
             return True
         self._closing = True
-        if self._process is not None:
+        if self._child is not None:
             self._put(close_record())
         assert self._closed is not None
         restarts = self._restarts
         while not self._closed.done():
             closed = self._closed
             await asyncio.wait({closed}, timeout=1.0)
-            if self._process is None and self._restarts - restarts > 5 and not closed.done():
+            if self._child is None and self._restarts - restarts > 5 and not closed.done():
                 break  # no writer will start: what is retained is lost
         if self._watch_handle is not None:
             self._watch_handle.cancel()
-        await self._reap_all()
+        assert self._reaper is not None
+        await self._reaper.collect_all()
+        self._discard_child()
         if self._retained:
             self._warn(f"LOST {len(self._retained)} events: no writer process could take them")
             self.events_dropped += len(self._retained)
@@ -310,88 +306,33 @@ class WriterLink:
         self._write_armed = False
         if self._fresh:
             self._take_fresh()
-        if self._records_fd < 0 or self._waiting_writable:
+        child = self._child
+        if child is None or self._waiting_writable:
             return
-        outbox = self._outbox
-        try:
-            while outbox:
-                chunks = outbox[:IOV_MAX]
-                written = os.writev(self._records_fd, chunks)
-                full = True
-                for done, chunk in enumerate(chunks):
-                    size = len(chunk)
-                    if written < size:
-                        del outbox[:done]
-                        if written:
-                            outbox[0] = memoryview(chunk)[written:]
-                        full = False
-                        break
-                    written -= size
-                if full:
-                    del outbox[: len(chunks)]
-                else:
-                    break
-        except BlockingIOError:
-            pass
-        except OSError:
-            return  # the writer is gone; its reports pipe says so, and a new one starts
-        if outbox:
+        if not child.write(self._outbox) and self._outbox:
             assert self._loop is not None
             self._waiting_writable = True
-            self._loop.add_writer(self._records_fd, self._writable)
+            self._loop.add_writer(child.records_fd, self._writable)
 
     def _writable(self) -> None:
-        assert self._loop is not None
-        self._loop.remove_writer(self._records_fd)
+        assert self._loop is not None and self._child is not None
+        self._loop.remove_writer(self._child.records_fd)
         self._waiting_writable = False
         self._write_outbox()
 
     # -- the writer process -----------------------------------------------------------
 
     def _spawn(self, *, restart: bool) -> None:
-        assert self._loop is not None and self._lock is not None
-        records_r, records_w = os.pipe()
-        reports_r, reports_w = os.pipe()
-        for fd in (records_w, reports_w):
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_BYTES)
-        lock_fd = self._lock.fileno()
-        try:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "rtrec.store.writer_process",
-                    str(records_r),
-                    str(reports_w),
-                    str(lock_fd),
-                ],
-                pass_fds=(records_r, reports_w, lock_fd),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                # Everything it has to say comes through its reports.  Not inheriting the
-                # relay's stderr also means that whoever reads it (a pipeline, a test)
-                # sees it end when the relay ends.
-                stderr=None if os.environ.get("RTREC_DEBUG") else subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            for fd in (records_r, records_w, reports_r, reports_w):
-                os.close(fd)
-            raise DatabaseError(f"cannot start the writer process: {exc}") from exc
-        os.close(records_r)
-        os.close(reports_w)
-        self._process = process
-        self._unreaped.append(process)
-        os.set_blocking(records_w, False)
-        os.set_blocking(reports_r, False)
-        self._records_fd, self._reports_fd = records_w, reports_r
+        assert self._loop is not None and self._lock is not None and self._reaper is not None
+        self._child = child = WriterChild.start(self._lock.fileno())
+        self._reaper.add(child.process)
         self._reports = ReportReader()
         self._ready = self._loop.create_future()
         self._ready.add_done_callback(_ignore_result)
         if self._closed is None or self._closed.done():
             self._closed = self._loop.create_future()
         self._started_at = self._progress_at = time.monotonic()
-        self._loop.add_reader(reports_r, self._read_reports)
+        self._loop.add_reader(child.reports_fd, self._read_reports)
         config = WriterConfig(
             db_path=self.db_path,
             recorder_id=self._lock.recorder_id,
@@ -431,12 +372,10 @@ class WriterLink:
             self._put(close_record())
 
     def _read_reports(self) -> None:
-        try:
-            data = os.read(self._reports_fd, PIPE_BYTES)
-        except BlockingIOError:
+        assert self._child is not None
+        data = self._child.read()
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._writer_ended()
             return
@@ -502,19 +441,19 @@ class WriterLink:
 
     def _writer_ended(self) -> None:
         """The reports pipe ended: the writer exited, or died."""
-        assert self._loop is not None
-        process, self._process = self._process, None
-        self._discard_process()
+        assert self._loop is not None and self._reaper is not None
+        child = self._child
+        self._discard_child()
         if self._starting:
             if self._ready is not None and not self._ready.done():
                 self._ready.set_exception(DatabaseError("the writer process could not start"))
             return
         if self._closed is not None and self._closed.done():
-            self._reap_later()
+            self._reaper.collect()
             return  # its work done, it exited
-        if process is not None:
-            self._died[process] = len(self._retained)  # said once its exit status is known
-        self._reap_later()
+        if child is not None:
+            self._reaper.died(child.process, len(self._retained))
+        self._reaper.collect()
         pause = RESTART_PAUSE_S if time.monotonic() - self._started_at < RESTART_PAUSE_S else 0.0
         self._loop.call_later(pause, self._restart)
 
@@ -530,27 +469,26 @@ class WriterLink:
             self._started_at = time.monotonic()
             self._loop.call_later(RESTART_PAUSE_S, self._restart)
 
-    def _discard_process(self) -> None:
-        loop = self._loop
-        if self._reports_fd >= 0:
+    def _discard_child(self) -> None:
+        """Stop watching the writer's pipes and close them (its records not yet in the
+        pipe go with them: what a writer needs is handed over again)."""
+        child, self._child = self._child, None
+        if child is not None:
+            loop = self._loop
             if loop is not None:
-                loop.remove_reader(self._reports_fd)
-            os.close(self._reports_fd)
-            self._reports_fd = -1
-        if self._records_fd >= 0:
-            if loop is not None and self._waiting_writable:
-                loop.remove_writer(self._records_fd)
-            self._waiting_writable = False
-            os.close(self._records_fd)
-            self._records_fd = -1
+                loop.remove_reader(child.reports_fd)
+                if self._waiting_writable:
+                    loop.remove_writer(child.records_fd)
+            child.close()
+        self._waiting_writable = False
         self._outbox = []
 
     def _watch(self) -> None:
         """Every half second: is the writer hung?"""
         assert self._loop is not None
-        process = self._process
+        child = self._child
         if (
-            process is not None
+            child is not None
             and self._retained_bytes > self._hung_over
             and time.monotonic() - self._progress_at > self.hang_timeout
         ):
@@ -559,7 +497,7 @@ class WriterLink:
                 f"{self._retained_bytes // 2**20} MiB waiting; stopping it"
             )
             with contextlib.suppress(OSError):
-                process.send_signal(signal.SIGKILL)
+                child.process.send_signal(signal.SIGKILL)
             self._progress_at = time.monotonic()
         self._flush_lost_note()
         self._watch_handle = self._loop.call_later(WATCH_INTERVAL_S, self._watch)
@@ -578,37 +516,6 @@ class WriterLink:
             )
             self._lost_owed = 0
             self._lost_said_at = time.monotonic()
-
-    def _reap_later(self) -> None:
-        """Collect the exit status of writers that have ended (no zombies left behind)."""
-        self._unreaped = [p for p in self._unreaped if p.poll() is None]
-        self._say_deaths()
-        if (self._unreaped or self._died) and self._loop is not None:
-            self._loop.call_later(0.05, self._reap_later)
-
-    def _say_deaths(self) -> None:
-        for process in [p for p in self._died if p.returncode is not None]:
-            code = process.returncode
-            how = f"signal {-code}" if code < 0 else f"status {code}"
-            self._warn(
-                f"the writer process ended ({how}); started another, and handed it the "
-                f"{self._died.pop(process)} events not yet written"
-            )
-
-    async def _reap_all(self) -> None:
-        """Wait for every writer to exit after its last report (kill one that lingers)."""
-        deadline = time.monotonic() + 10.0
-        while self._unreaped:
-            self._unreaped = [p for p in self._unreaped if p.poll() is None]
-            if time.monotonic() > deadline:
-                for process in self._unreaped:
-                    process.kill()
-                deadline = float("inf")
-            if self._unreaped:
-                await asyncio.sleep(0.01)
-        self._say_deaths()
-        self._process = None
-        self._discard_process()
 
 
 def _ignore_result(future: asyncio.Future[int]) -> None:
