@@ -1,7 +1,8 @@
 """Does keeping projections current slow the relay?  Round trips with and without the follower.
 
-The recorder runs in its own process, as `rtrec record` does, with its follower
-thread on or off; this process plays the clients and an echo upstream.  The upstream
+The recorder runs in its own process, as `rtrec record` does, with its writer
+process's follower thread on or off; this process plays the clients and an echo
+upstream.  The upstream
 answers each `input_audio_buffer.append` at once with an audio transcript delta and
 a `response.output_audio.delta` carrying the same audio, so each client frame
 becomes three logged events for the follower to fold.  Several calls stream 40 ms
@@ -35,8 +36,8 @@ async def main(db_path, upstream, project):
                         project=project) as rec:
         print(rec.url, flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    follower = rec.follower
-    print(json.dumps([follower.cpu_s, follower.events_folded] if follower else [0.0, 0]))
+    stats = rec.writer.stats
+    print(json.dumps([stats.get("follower_cpu_s", 0.0), stats.get("events_folded", 0)]))
 
 asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3] == "on"))
 """

@@ -51,9 +51,17 @@ def db(db_path: str) -> Iterator[sqlite3.Connection]:
 
 
 async def start_recorder(
-    db_path: str, upstream: str, *extra: str, env: dict[str, str] | None = None
+    db_path: str,
+    upstream: str,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    new_session: bool = False,
 ) -> tuple[asyncio.subprocess.Process, str, str]:
-    """`rtrec record` as a real process on a free port; (process, relay URL, its banner)."""
+    """`rtrec record` as a real process on a free port; (process, relay URL, its banner).
+
+    With `new_session` it leads a process group of its own (with its writer process),
+    which a test can signal as a terminal's Ctrl-C does.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -69,12 +77,36 @@ async def start_recorder(
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=new_session,
     )
     assert process.stderr is not None
     banner = (await asyncio.wait_for(process.stderr.readline(), 30)).decode()
     found = re.search(r"relaying (ws://\S+)", banner)
     assert found, banner
     return process, found[1], banner
+
+
+def writer_pid(recorder_pid: int) -> int:
+    """The writer process of a running `rtrec record` (its one child)."""
+    with open(f"/proc/{recorder_pid}/task/{recorder_pid}/children") as f:
+        (pid,) = (int(p) for p in f.read().split())
+    return pid
+
+
+async def process_exit(pid: int, timeout: float = 60) -> None:
+    """Wait until a process that is not our child has exited (a pidfd turns readable)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    loop = asyncio.get_running_loop()
+    exited = loop.create_future()
+    loop.add_reader(fd, lambda: exited.done() or exited.set_result(None))
+    try:
+        await asyncio.wait_for(exited, timeout)
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
 
 
 def run_cli(

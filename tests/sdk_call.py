@@ -44,9 +44,9 @@ class CallLog:
 
 
 async def voice_agent_call(
-    relay_url: str, during: Callable[[], Awaitable[None]] | None = None
+    relay_url: str, during: Callable[[Any], Awaitable[None]] | None = None
 ) -> CallLog:
-    """Run the call; `during` runs mid-call (after the tool round), connection open."""
+    """Run the call; `during(connection)` runs mid-call (after the tool round)."""
     log = CallLog()
     client = AsyncOpenAI(api_key="sk-test", websocket_base_url=f"{relay_url}/v1")
     async with client.realtime.connect(model="gpt-realtime") as conn:
@@ -101,7 +101,7 @@ async def voice_agent_call(
         await conn.response.create()
         await until("response.done")
         if during is not None:
-            await during()
+            await during(conn)
 
         # 2. A long spoken answer, of which the client played only the start.
         await speak("Could you tell me a short story?")

@@ -1,4 +1,9 @@
-"""kill -9 and power cuts: the file stays sound, flushed events stay, cut sessions are marked."""
+"""kill -9 and power cuts: the file stays sound, flushed events stay, cut sessions are marked.
+
+A recorder is two processes, the relay and its writer (rtrec/recorder/writer_link.py):
+killing both is a crash of the recorder; killing the relay alone leaves a writer that
+writes everything that reached it.  A killed writer alone: tests/test_writer_process.py.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ from websockets.asyncio.client import connect
 
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
-from tests.conftest import run_cli, start_recorder
-from tests.test_db_trouble import append, round_trip
+from tests.conftest import process_exit, run_cli, start_recorder, writer_pid
+from tests.test_db_trouble import append, client_frames_in_db, round_trip
 
 
 def recorded_client_frames(db_path: str) -> int:
@@ -37,6 +42,7 @@ async def test_kill_9_mid_session(db_path, tmp_path):
     log: list[tuple[str, str | bytes]] = []
     async with Simulator(SimOptions(frame_log=log)) as sim:
         process, relay_url, _banner = await start_recorder(db_path, sim.url)
+        writer = writer_pid(process.pid)
         async with connect(relay_url + "/v1/realtime", max_size=None) as ws:
             await ws.recv()
             for i in range(200):
@@ -45,8 +51,10 @@ async def test_kill_9_mid_session(db_path, tmp_path):
             await wait_for_flush(db_path, 201)  # the appends and the barrier's update
             for i in range(200, 400):  # still streaming when the recorder dies
                 await ws.send(append(i, 4000))
+            os.kill(writer, signal.SIGKILL)  # both processes at once
             process.send_signal(signal.SIGKILL)
             assert await process.wait() == -signal.SIGKILL
+            await process_exit(writer)
 
     snapshot = tmp_path / "snapshot"
     snapshot.mkdir()
@@ -95,3 +103,37 @@ async def test_kill_9_mid_session(db_path, tmp_path):
             assert all(r["end_reason"] == "interrupted" for r in rows)
             counts.append(recorded_client_frames(copy_db) if rows else 0)
         assert counts == sorted(counts)  # a longer surviving WAL never holds fewer events
+
+
+async def test_kill_9_of_the_relay_alone_loses_nothing_that_reached_the_writer(db_path):
+    log: list[tuple[str, str | bytes]] = []
+    async with Simulator(SimOptions(frame_log=log)) as sim:
+        process, relay_url, _banner = await start_recorder(db_path, sim.url)
+        writer = writer_pid(process.pid)
+        async with connect(relay_url + "/v1/realtime", max_size=None) as ws:
+            await ws.recv()
+            for i in range(100):
+                await ws.send(append(i, 1000))
+            await round_trip(ws)
+            await wait_for_flush(db_path, 101)
+            # From here on the writer commits nothing while the relay hands it frames.
+            os.kill(writer, signal.SIGSTOP)
+            for i in range(100, 200):
+                await ws.send(append(i, 1000))
+            # The relay has forwarded them all, so it has handed them all off.
+            await round_trip(ws)
+            process.send_signal(signal.SIGKILL)
+            assert await process.wait() == -signal.SIGKILL
+        os.kill(writer, signal.SIGCONT)
+        await process_exit(writer)  # it writes what it was handed, and exits by itself
+
+    sent = [frame for direction, frame in log if direction == "client"]
+    assert len(sent) == 202
+    assert client_frames_in_db(db_path) == sent
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        # The writer marked the session it was writing, as the next open would have.
+        assert conn.execute("SELECT end_reason, recorder FROM session").fetchall() == [
+            ("interrupted", None)
+        ]
+    assert not list(Path(db_path).parent.glob("rtrec.db-lock-*"))

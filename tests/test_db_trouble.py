@@ -23,6 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
+from rtrec.store.spill import holds_events
 from tests.conftest import run_cli, start_recorder
 
 NO_VAD = json.dumps(
@@ -75,6 +76,14 @@ def small_filesystem(where: Path, size_mib: int) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+async def wait_for_spill(db_path: str, timeout: float = 30) -> None:
+    """Wait until the recorder's spill file holds events (another process writes it)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not any(holds_events(path) for path in glob.glob(db_path + "-spill-*.jsonl")):
+        assert asyncio.get_running_loop().time() < deadline, "nothing was spilled"
+        await asyncio.sleep(0.02)  # polling another process's file: nothing to await
 
 
 async def test_a_full_disk_spills_and_import_brings_everything_back(tmp_path):
@@ -169,6 +178,9 @@ async def test_a_locked_database_holds_then_spills_and_the_call_goes_on(db_path)
             await asyncio.to_thread(locked.wait, 10)
             # The call carries on while another writer holds the database.
             await stream_appends(recorder.url, 60)
+            # The writer process lags the relay by a few milliseconds: keep the lock until
+            # it has had to spill what the database would not take.
+            await wait_for_spill(db_path)
             release.set()
             await asyncio.to_thread(holder.join)
     assert "spilled" in status.getvalue()

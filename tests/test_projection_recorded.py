@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -30,9 +31,8 @@ def _query(db_path: str, sql: str, *params: object) -> list[tuple]:
 
 async def _current(rec: Recorder) -> None:
     """Wait until everything relayed so far is written and projected."""
-    assert rec.writer is not None and rec.follower is not None
-    await rec.writer.flush()
-    assert await asyncio.to_thread(rec.follower.sync)
+    assert rec.writer is not None
+    assert await rec.writer.flush(projections=True)
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ async def recorded(db_path: str, recorder: Recorder) -> tuple[str, object, list]
     """The call, recorded by the relay, which keeps running: the views are read while it does."""
     seen_during: list = []
 
-    async def during() -> None:
+    async def during(_connection: object) -> None:
         # While the call goes on: what was said so far is already in the views.
         await _current(recorder)
         seen_during.extend(_query(db_path, "SELECT type, role, text FROM items ORDER BY position"))
@@ -212,17 +212,23 @@ async def test_a_beta_session_with_an_out_of_band_response(db_path: str, recorde
 async def test_a_reader_catching_up_mid_call_and_the_follower_agree_with_a_rebuild(
     db_path: str, recorder: Recorder
 ):
-    async def during() -> None:
-        # What `rtrec reproject` does when run during the call (reading commands no
-        # longer write): it projects the live session itself, moving the checkpoint
-        # under the follower's feet.
+    async def during(connection: Any) -> None:
         assert recorder.writer is not None
-        await recorder.writer.flush()
+        # The follower holds the session's state, projected this far...
+        assert await recorder.writer.flush(projections=True)
+        # ...and more of the call is committed beyond it,
+        await connection.session.update(session={"type": "realtime"})
+        async for event in connection:
+            if event.type == "session.updated":
+                break
+        assert await recorder.writer.flush()
+        # which `rtrec reproject` run now projects itself (reading commands no longer
+        # write), moving the checkpoint under the follower's feet.
         await asyncio.to_thread(_reader_catch_up, db_path)
 
     await voice_agent_call(recorder.url, during)
     await _current(recorder)
-    assert recorder.follower is not None and recorder.follower.reloads >= 1
+    assert recorder.writer is not None and recorder.writer.stats["reloads"] >= 1
     conn = open_db(db_path)
     try:
         live = dump_projection(conn)

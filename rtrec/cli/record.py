@@ -19,12 +19,18 @@ from rtrec.listener import wildcard_note
 from rtrec.recorder.routing import TEST_OVERRIDE_ENV
 from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
-from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
-from rtrec.store.writer import DEFAULT_MAX_PENDING_BYTES
+from rtrec.store.handoff import (
+    DEFAULT_MAX_PENDING_BYTES,
+    DEFAULT_SPILL_MAX_BYTES,
+    DEFAULT_SPILL_RESERVE_BYTES,
+)
 from rtrec.tls import server_context
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rtrec.otel.worker import TraceWorker
+    from rtrec.store.session import LiveSession
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -204,9 +210,17 @@ def record(
         max_pending_bytes=buffer_mib * 2**20,
         spill_max_bytes=spill_max_mib * 2**20,
         spill_reserve_bytes=spill_reserve_mib * 2**20,
-        on_session_complete=traces.submit if traces is not None else None,
+        on_session_complete=None if traces is None else _send_trace_of(traces),
     )
     run(_record_until_stopped(recorder, traces))
+
+
+def _send_trace_of(traces: TraceWorker) -> Callable[[LiveSession], None]:
+    def send(session: LiveSession) -> None:
+        if session.db_id is not None:  # set: its end is committed, its views complete
+            traces.submit(session.db_id)
+
+    return send
 
 
 def _key_from_env(flag: str, name: str | None) -> str | None:
@@ -251,13 +265,13 @@ async def _record_until_stopped(recorder: Recorder, traces: TraceWorker | None =
     writer = recorder.writer
     if not ok:
         raise RtrecError(
-            f"stopped; {writer.spill.events_dropped if writer else '?'} events could not be "
+            f"stopped; {writer.events_dropped if writer else '?'} events could not be "
             f"kept, neither in {recorder.db_path} nor in a spill file"
         )
-    if writer is not None and writer.spill.events_written:
+    if writer is not None and writer.events_spilled:
         print(
-            f"rtrec: stopped; {writer.spill.events_written} events are in {writer.spill.path}: "
-            f"bring them back with: rtrec import {writer.spill.path}",
+            f"rtrec: stopped; {writer.events_spilled} events are in {writer.spill_path}: "
+            f"bring them back with: rtrec import {writer.spill_path}",
             file=sys.stderr,
             flush=True,
         )

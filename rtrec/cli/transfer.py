@@ -10,12 +10,13 @@ from typing import TextIO, cast
 import click
 
 from rtrec.cli.options import db_option, session_argument
+from rtrec.errors import RtrecError
 from rtrec.jsonl import encode_line
 from rtrec.outfile import complete_or_nothing
 from rtrec.store.importer import import_jsonl, is_spill, restore_spill
 from rtrec.store.reader import iter_frames, resolve_session
 from rtrec.store.reading import open_reader
-from rtrec.store.spill import read_spill_lines
+from rtrec.store.spill import SpillLines, is_reserved_space
 from rtrec.store.staging import database_if_complete
 from rtrec.timefmt import plural
 
@@ -61,15 +62,27 @@ def import_(db_path: str, file: str) -> None:
     All or nothing: a bad line is reported with its number and nothing is imported.
     A spill file left by `rtrec record` is restored into the sessions it came from.
     """
+    if file != "-" and is_reserved_space(file):
+        raise RtrecError(
+            f"{file} holds no events: it is space a recorder reserved for spilling and "
+            "never used (the next recording removes it)"
+        )
     with database_if_complete(db_path) as conn:
-        if file != "-" and is_spill(next(read_spill_lines(file), b"")):
-            restored = restore_spill(conn, read_spill_lines(file), source_name=file)
+        if file != "-" and is_spill(next(iter(SpillLines(file)), b"")):
+            spill = SpillLines(file)
+            restored = restore_spill(conn, spill, source_name=file)
             click.echo(
                 f"restored {plural(restored.added, 'event')} into "
                 f"{plural(len(restored.sessions), 'session')} "
                 f"({restored.already_there} were already there)",
                 err=True,
             )
+            if spill.torn:
+                click.echo(
+                    f"{file}: left out an incomplete last line, a write the recorder's "
+                    "crash cut short",
+                    err=True,
+                )
             return
         with _input(file) as lines:
             session = import_jsonl(conn, lines, source_name="<stdin>" if file == "-" else file)

@@ -15,8 +15,8 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 from websockets.frames import CloseCode
 
+from rtrec.recorder.writer_link import WriterLink
 from rtrec.store.session import LiveSession
-from rtrec.store.writer import EventWriter
 
 # Codes that describe a close but may not be sent in a close frame.
 _NO_STATUS = CloseCode.NO_STATUS_RCVD  # 1005: peer sent an empty close frame
@@ -32,7 +32,7 @@ async def pump(
     destination: Connection,
     direction: str,
     session: LiveSession,
-    writer: EventWriter,
+    writer: WriterLink,
 ) -> PumpEnd:
     """Forward frames until one side closes; each frame is recorded before it is sent on."""
     try:
@@ -63,7 +63,7 @@ async def relay_session(
     client: Connection,
     upstream: Connection,
     session: LiveSession,
-    writer: EventWriter,
+    writer: WriterLink,
     stop: asyncio.Event,
 ) -> None:
     """Run the session until either side closes or the relay stops; record how it ended."""

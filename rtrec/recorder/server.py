@@ -52,9 +52,9 @@ from rtrec.recorder.upstream import (
     offered_subprotocols,
     open_upstream,
 )
+from rtrec.recorder.writer_link import WriterLink
 from rtrec.secrets import redact_headers, redact_query, request_secrets, scrub_frame
 from rtrec.store.session import LiveSession
-from rtrec.store.writer import EventWriter
 
 DEFAULT_MAX_FRAME = 32 * 1024 * 1024  # the API accepts 15 MiB audio appends
 
@@ -75,7 +75,7 @@ class RelayConfig:
 
 
 class RelayServer:
-    def __init__(self, config: RelayConfig, writer: EventWriter, status: StatusBoard) -> None:
+    def __init__(self, config: RelayConfig, writer: WriterLink, status: StatusBoard) -> None:
         self.config = config
         self.writer = writer
         self.status = status

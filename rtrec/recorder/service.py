@@ -1,8 +1,10 @@
-"""A running recorder: database, writer, relay and status board, started and stopped together."""
+"""A running recorder: writer process, relay and status board, started and stopped together.
+
+How the two processes share the work is told in rtrec/recorder/writer_link.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import ssl
 import sys
@@ -12,14 +14,17 @@ from typing import TextIO
 
 from rtrec.access import AccessPolicy
 from rtrec.errors import ConfigError
-from rtrec.recorder.follower import ProjectionFollower
 from rtrec.recorder.routing import Routes
 from rtrec.recorder.server import DEFAULT_MAX_FRAME, RelayConfig, RelayServer
 from rtrec.recorder.status import StatusBoard
-from rtrec.store.db import open_db
-from rtrec.store.liveness import RecorderLock
-from rtrec.store.spill import DEFAULT_SPILL_MAX_BYTES, DEFAULT_SPILL_RESERVE_BYTES
-from rtrec.store.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_MAX_PENDING_BYTES, EventWriter
+from rtrec.recorder.writer_link import WriterLink
+from rtrec.store.handoff import (
+    DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_MAX_PENDING_BYTES,
+    DEFAULT_SPILL_MAX_BYTES,
+    DEFAULT_SPILL_RESERVE_BYTES,
+)
+from rtrec.store.session import LiveSession
 
 
 class Recorder:
@@ -27,6 +32,11 @@ class Recorder:
 
     Leaving the block ends every open session as relay_stopped (close 1001 to both
     sides) and flushes everything to the database.
+
+    `on_session_complete(session)` is called on the event loop once a session has
+    ended, its end is committed and its projection (items, responses, turns…) holds
+    all of it: the place to act on a finished call.  With `project=False` it is called
+    once the end is committed.
     """
 
     def __init__(
@@ -51,7 +61,7 @@ class Recorder:
         spill_max_bytes: int = DEFAULT_SPILL_MAX_BYTES,
         spill_reserve_bytes: int = DEFAULT_SPILL_RESERVE_BYTES,
         project: bool = True,
-        on_session_complete: Callable[[int], None] | None = None,
+        on_session_complete: Callable[[LiveSession], None] | None = None,
     ) -> None:
         self.db_path = db_path
         self.config = RelayConfig(
@@ -70,13 +80,11 @@ class Recorder:
         self.spill_max_bytes = spill_max_bytes
         self.spill_reserve_bytes = spill_reserve_bytes
         self.status = StatusBoard(status_stream or sys.stderr, live=live_status)
-        self._lock: RecorderLock | None = None
-        self.writer: EventWriter | None = None
+        self.writer: WriterLink | None = None
         self.server: RelayServer | None = None
-        # Keeps the projection tables (items, responses, turns…) current while recording.
-        self.follower: ProjectionFollower | None = None
+        # The writer process also keeps the projection tables (items, responses,
+        # turns…) current while recording.
         self.project = project
-        # Told each ended session's id once its views are complete (rtrec record --otel).
         self.on_session_complete = on_session_complete
 
     @property
@@ -85,26 +93,17 @@ class Recorder:
         return self.server.url
 
     async def start(self) -> None:
-        open_db(self.db_path).close()  # create or migrate, recover interrupted sessions
-        self._lock = RecorderLock(self.db_path)
-        if self.project:
-            loop = asyncio.get_running_loop()
-            self.follower = ProjectionFollower(
-                self.db_path,
-                warn=lambda text: loop.call_soon_threadsafe(self.status.note, text),
-                on_session_complete=self.on_session_complete,
-            )
-            self.follower.start()
-        self.writer = EventWriter(
+        self.writer = WriterLink(
             self.db_path,
-            recorder_id=self._lock.recorder_id,
             flush_interval=self.flush_interval,
             max_pending_bytes=self.max_pending_bytes,
             spill_max_bytes=self.spill_max_bytes,
             spill_reserve_bytes=self.spill_reserve_bytes,
-            on_commit=self.follower.notify if self.follower is not None else None,
+            project=self.project,
             warn=self.status.note,
+            on_session_complete=self.on_session_complete,
         )
+        # Creates or migrates the database, and recovers interrupted sessions, first.
         await self.writer.start()
         self.server = RelayServer(self.config, self.writer, self.status)
         try:
@@ -122,13 +121,11 @@ class Recorder:
             await self.server.shutdown()
         await self.status.stop()
         if self.writer is not None:
+            # The writer process drains, runs a last projection pass (views complete)
+            # and exits.  Sessions whose end could not be written stay open in the
+            # database; with the recorder's lock gone the next open marks them
+            # interrupted.
             ok = await self.writer.close()
-        if self.follower is not None:
-            await asyncio.to_thread(self.follower.stop)  # a last catch-up: views complete
-        if self._lock is not None:
-            # Sessions whose end could not be written stay open in the database; with
-            # this lock gone the next open marks them interrupted.
-            self._lock.release()
         return ok
 
     async def __aenter__(self) -> Recorder:

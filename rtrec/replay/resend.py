@@ -28,6 +28,7 @@ from rtrec.dial import REDIRECT_STATUSES, DialRefused, Endpoint, dial, url_from_
 from rtrec.errors import ConfigError, RtrecError
 from rtrec.net import UNREACHABLE, unreachable_reason
 from rtrec.recorder.upstream import model_from_query
+from rtrec.recorder.writer_link import WriterLink
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.feed import Feed
 from rtrec.replay.server import DEFAULT_MAX_FRAME
@@ -42,10 +43,7 @@ from rtrec.secrets import (
     redact_query,
     request_secrets,
 )
-from rtrec.store.db import open_db
-from rtrec.store.liveness import RecorderLock
 from rtrec.store.session import LiveSession
-from rtrec.store.writer import EventWriter
 
 DEFAULT_PATH = "/v1/realtime"
 SETTLE_S = 1.0
@@ -174,13 +172,12 @@ async def resend(
 ) -> ResendResult:
     say = log or (lambda line: None)
     shown = _shown(url)
-    open_db(source.db_path).close()  # the writer needs the schema in place
-    # Held while the new session is open, so that another process opening the database
-    # meanwhile does not take it for a session cut by a crash.
-    lock = RecorderLock(source.db_path)
-    writer = EventWriter(source.db_path, recorder_id=lock.recorder_id, warn=say)
+    # A writer process records the new session, as for `rtrec record`; it holds the
+    # recorder's lock while the session is open, so that another process opening the
+    # database meanwhile does not take it for a session cut by a crash.
+    writer = WriterLink(source.db_path, warn=say)
+    await writer.start()
     try:
-        await writer.start()
         endpoint = Endpoint.from_url(url)
         ws = await _open(url, endpoint, shown, headers, offered_subprotocols(source.session))
         parts = urlsplit(url)
@@ -205,7 +202,6 @@ async def resend(
         await run.go(settle_s)
     finally:
         ok = await writer.close()
-        lock.release()
     if not ok or session.db_id is None:
         raise RtrecError(f"could not write the new session to {source.db_path}")
     return ResendResult(
@@ -272,7 +268,7 @@ class _Resend:
         source: ReplaySource,
         options: ReplayOptions,
         session: LiveSession,
-        writer: EventWriter,
+        writer: WriterLink,
     ) -> None:
         self.ws = ws
         self.source = source

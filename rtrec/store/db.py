@@ -10,6 +10,7 @@ import sqlite3
 from rtrec.errors import DatabaseError
 from rtrec.store.liveness import recorder_alive
 from rtrec.store.migrate import applied_version, check_not_newer, migrate
+from rtrec.store.spill import reclaim_spills
 from rtrec.timefmt import iso_from_ns
 
 # Audio rows of 1-16 KB stay inside a 64 KB page instead of spilling into overflow
@@ -26,7 +27,8 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
     """A read-write connection to an up-to-date rtrec database.
 
     Creates the file (owner-only) when `create` is set and it does not exist, applies
-    pending migrations, and marks sessions whose recorder died as interrupted.
+    pending migrations, marks sessions whose recorder died as interrupted, and removes
+    the spill files such recorders left with nothing in them.
     """
     path = os.fspath(path)
     is_new = _ensure_file(path, create)
@@ -38,8 +40,14 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
             # Page size must be set before the first table; WAL before the first write.
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         _configure(conn, path)
-        migrate(conn, path)
+        before = applied_version(conn, path)
+        if migrate(conn, path) != before:
+            # A new or migrated schema goes into the file itself at once: a recorder
+            # keeps its connections open for hours, and a power cut that takes the WAL
+            # must not leave a file with no schema at all.
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         mark_interrupted(conn, path)
+        reclaim_spills(path)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise explain(path, exc) from exc

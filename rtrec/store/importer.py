@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 
 from rtrec.errors import ImportFormatError
 from rtrec.jsonl import BARE_EVENT_SPACING_NS, LineError, decode_object, parse_line, parse_object
-from rtrec.protocols import adapter_named
-from rtrec.protocols.base import Adapter
 from rtrec.store.db import transaction
-from rtrec.store.frames import REDACTED, encode_frame
+from rtrec.store.frames import REDACTED
 from rtrec.store.metadata import session_protocol
 from rtrec.store.projection import catch_up, invalidate
 from rtrec.store.session import INSERT_SESSION, SESSION_COLUMNS, UPDATE_SESSION, LiveSession
-from rtrec.store.writer import INSERT_EVENT, PendingEvent, event_rows
+from rtrec.store.writer import INSERT_EVENT, PendingEvent, event_row, event_rows
 
 
 def import_jsonl(
@@ -102,7 +100,7 @@ def restore_spill(
 ) -> SpillRestore:
     """Bring a spill file's events back into their sessions; one transaction, idempotent."""
     result = SpillRestore()
-    ids: dict[str, tuple[int, Adapter]] = {}
+    ids: dict[str, LiveSession] = {}  # uuid → the session as far as encoding is concerned
     rows: list[tuple[object, ...]] = []
 
     def write_rows() -> None:
@@ -123,7 +121,7 @@ def restore_spill(
                 if "spill_session" in obj:
                     write_rows()
                     uuid, session_id = _restore_session(conn, obj["spill_session"])
-                    ids[uuid] = (session_id, _adapter(conn, session_id))
+                    ids[uuid] = _stand_in(conn, session_id)
                     if uuid not in result.sessions:
                         result.sessions.append(uuid)
                     continue
@@ -134,7 +132,7 @@ def restore_spill(
                 write_rows()
         write_rows()
         # Restored events may sit before a projection's checkpoint: rebuild those.
-        invalidate(conn, [session_id for session_id, _ in ids.values()])
+        invalidate(conn, [session.db_id for session in ids.values() if session.db_id])
     return result
 
 
@@ -157,13 +155,16 @@ def _restore_session(conn: sqlite3.Connection, meta: object) -> tuple[str, int]:
     return uuid, int(row[0])
 
 
-def _adapter(conn: sqlite3.Connection, session_id: int) -> Adapter:
-    """The protocol a restored session's frames are encoded for, as it was recorded."""
-    return adapter_named(session_protocol(conn, session_id))
+def _stand_in(conn: sqlite3.Connection, session_id: int) -> LiveSession:
+    """A session to encode spilled frames with: already scrubbed, nothing left to hide,
+    and of the protocol it was recorded with."""
+    session = LiveSession(source="spill", protocol=session_protocol(conn, session_id))
+    session.db_id = session_id
+    return session
 
 
 def _restore_event(
-    conn: sqlite3.Connection, obj: dict[str, object], ids: dict[str, tuple[int, Adapter]]
+    conn: sqlite3.Connection, obj: dict[str, object], ids: dict[str, LiveSession]
 ) -> tuple[object, ...]:
     uuid, seq, wall_ns = obj.get("session"), obj.get("seq"), obj.get("wall_ns")
     if not isinstance(uuid, str) or not isinstance(seq, int) or not isinstance(wall_ns, int):
@@ -172,25 +173,11 @@ def _restore_event(
         row = conn.execute("SELECT id FROM session WHERE uuid = ?", (uuid,)).fetchone()
         if row is None:
             raise LineError(f"session {uuid} is neither in the database nor described above")
-        ids[uuid] = (int(row[0]), _adapter(conn, int(row[0])))
-    session_id, adapter = ids[uuid]
+        ids[uuid] = _stand_in(conn, int(row[0]))
     parsed = parse_object(obj)
     if parsed.t_ns is None:
         raise LineError('a spilled event needs "t"')
-    enc = encode_frame(parsed.frame, adapter=adapter)
-    flags = enc.flags | (REDACTED if obj.get("redacted") is True else 0)
-    return (
-        session_id,
-        seq,
-        parsed.t_ns,
-        wall_ns,
-        parsed.direction,
-        enc.type,
-        enc.event_id,
-        enc.item_id,
-        enc.response_id,
-        flags,
-        enc.frame,
-        enc.audio,
-        enc.audio_at,
-    )
+    row = event_row(ids[uuid], seq, parsed.t_ns, wall_ns, parsed.direction, parsed.frame)
+    if obj.get("redacted") is True:  # scrubbed when spilled: flagged as the log would have
+        row = (*row[:9], row[9] | REDACTED, *row[10:])
+    return row

@@ -28,6 +28,10 @@ class RecorderLock:
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.write(self._fd, f"{os.getpid()}\n".encode())
 
+    def fileno(self) -> int:
+        """The locked file: a process that inherits it keeps the recorder alive too."""
+        return self._fd
+
     def release(self) -> None:
         if self._fd < 0:
             return

@@ -228,7 +228,7 @@ def sessions_behind(conn: sqlite3.Connection, *, skip_live: bool = False) -> lis
     """Sessions whose projection is missing, behind their events, or from an older rtrec.
 
     With `skip_live`, sessions a running recorder is still writing are left to that
-    recorder's follower (see rtrec/recorder/follower.py).  Reading commands do not skip
+    recorder's follower (see rtrec/store/follower.py).  Reading commands do not skip
     them: they show everything written so far, and the follower, finding its
     checkpoint moved, reloads the session's state and carries on.
     """

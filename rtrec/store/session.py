@@ -1,7 +1,18 @@
-"""A session being written: its metadata row and its live counters."""
+"""A session being written: its metadata row and its live counters.
+
+A live session exists twice while it is recorded: in the relay, which fills in its
+metadata (handshake, close codes, end), and in the writer process, which turns its
+frames into rows.  The relay sends the whole object to the writer whenever its
+metadata changes; the writer takes every field from it except `WRITER_FIELDS`, the
+ones it keeps itself from the frames it encodes.  Of those, `LIVE_COUNTERS` go back to
+the relay from time to time, for the status line.  A field added to `LiveSession`
+travels to the writer with no other change; one the writer derives from frames
+belongs in `WRITER_FIELDS` (and in `LIVE_COUNTERS` if the status line shows it).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -9,10 +20,17 @@ import uuid as uuid_module
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from rtrec.protocols import adapter_named, protocol_of_object
 from rtrec.protocols.base import Adapter, AudioChunk, MediaFold, MediaRow, parse_object
 from rtrec.store.frames import NOT_JSON, encode_frame
 from rtrec.timefmt import iso_from_ns
+
+# (protocol, adapter, audio_in_ms, audio_out_ms, (media fold type, its msgpack) or None)
+CountedState = tuple[
+    str | None, "Adapter | None", float, float, "tuple[type[MediaFold], bytes] | None"
+]
 
 END_REASONS = frozenset(
     {
@@ -61,6 +79,13 @@ UPDATE_SESSION = (
     + ", ".join(f"{name} = ?" for name in SESSION_COLUMNS if name != "uuid")
     + " WHERE id = ?"
 )
+# A writer started in place of one that died may find the row already there.
+UPSERT_SESSION = (
+    INSERT_SESSION
+    + " ON CONFLICT (uuid) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in SESSION_COLUMNS if name != "uuid")
+    + " RETURNING id"
+)
 
 
 @dataclass(eq=False, slots=True)
@@ -100,7 +125,7 @@ class LiveSession:
     protocol: str | None = None
     secrets: frozenset[str] = frozenset()
     redact: tuple[re.Pattern[str], ...] = ()
-    # Set by the writer once the row exists.
+    # Set by the writer once the row exists (and reported back to the relay).
     db_id: int | None = None
     next_seq: int = 0
     # Live counters for the status line, kept by the writer through the protocol's
@@ -109,6 +134,26 @@ class LiveSession:
     audio_out_ms: float = 0.0
     _adapter: Adapter | None = field(default=None, repr=False)
     _media: MediaFold | None = field(default=None, repr=False)
+
+    def adopt(self, newer: LiveSession) -> None:
+        """Take the relay's newer metadata, keeping what the writer tracks itself."""
+        for name in _RELAY_FIELDS:
+            setattr(self, name, getattr(newer, name))
+
+    def live_counters(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in LIVE_COUNTERS}
+
+    def counted_state(self) -> CountedState:
+        """What counting a batch changes: a batch that fails to commit is counted again."""
+        # The media fold is a msgspec Struct (the projector keeps its state that way
+        # too): its bytes are a copy that later frames cannot change.
+        media = self._media
+        saved = None if media is None else (type(media), msgspec.msgpack.encode(media))
+        return (self.protocol, self._adapter, self.audio_in_ms, self.audio_out_ms, saved)
+
+    def restore_counted_state(self, state: CountedState) -> None:
+        self.protocol, self._adapter, self.audio_in_ms, self.audio_out_ms, saved = state
+        self._media = None if saved is None else msgspec.msgpack.decode(saved[1], type=saved[0])
 
     def end(self, reason: str, wall_ns: int | None = None) -> None:
         if reason not in END_REASONS:
@@ -201,3 +246,15 @@ class LiveSession:
         if obj is not None:
             self.protocol = protocol_of_object(direction, obj)
             self._adapter = None
+
+
+# The writer derives these from the frames it encodes; the relay's copy never changes
+# them.  `protocol` comes from the request path with the session's first record, and
+# the writer may decide it from the first frame when the path said nothing.
+WRITER_FIELDS = frozenset(
+    {"db_id", "protocol", "audio_in_ms", "audio_out_ms", "_adapter", "_media"}
+)
+LIVE_COUNTERS = ("audio_in_ms", "audio_out_ms")
+_RELAY_FIELDS = tuple(
+    f.name for f in dataclasses.fields(LiveSession) if f.name not in WRITER_FIELDS
+)

@@ -10,7 +10,10 @@ there), so nothing is lost.
 A full disk would refuse the spill file as well, so its space is reserved when the
 recorder starts (posix_fallocate, where the platform has it) and written in place;
 a clean stop truncates it to what was used, or removes it if nothing was.  After a
-crash the unused reserved tail reads as NUL bytes, where reading stops.
+crash the unused reserved tail reads as NUL bytes, where reading stops; a file that
+is nothing but reserved space is removed by the next open of the database
+(`reclaim_spills`) once its recorder is gone.  A writer process started in place of
+one that died carries on in the same file (`resume`), after the last whole line.
 
 Lines are the JSONL interchange format plus what restoring needs:
 
@@ -22,7 +25,9 @@ Frames are written as the log would store them: secrets already scrubbed.
 
 from __future__ import annotations
 
+import glob
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -30,16 +35,42 @@ import msgspec
 
 from rtrec.jsonl import encode_line
 from rtrec.store.frames import scrubbed_text
+from rtrec.store.handoff import DEFAULT_SPILL_MAX_BYTES
+from rtrec.store.liveness import recorder_alive
 from rtrec.store.session import SESSION_COLUMNS, LiveSession
 
-DEFAULT_SPILL_MAX_BYTES = 1024 * 1024 * 1024
-DEFAULT_SPILL_RESERVE_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 1 << 20
+SYNC_INTERVAL_S = 1.0
 _LINES_PER_WRITE = 256
 
 
 def spill_path(db_path: str, recorder_id: str | None) -> str:
     return f"{db_path}-spill-{recorder_id or 'writer'}.jsonl"
+
+
+def dead_spills(db_path: str) -> list[str]:
+    """Spill files next to the database whose recorder is no longer running."""
+    prefix = db_path + "-spill-"
+    found = []
+    for path in sorted(glob.glob(glob.escape(prefix) + "*.jsonl")):
+        owner = path[len(prefix) : -len(".jsonl")]
+        if not recorder_alive(db_path, owner):
+            found.append(path)
+    return found
+
+
+def reclaim_spills(db_path: str) -> list[str]:
+    """Remove dead recorders' spill files that hold nothing; the ones that do, kept."""
+    kept = []
+    for path in dead_spills(db_path):
+        try:
+            if holds_events(path):
+                kept.append(path)
+            else:
+                os.unlink(path)
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: nothing to reclaim
+    return kept
 
 
 @dataclass
@@ -59,6 +90,7 @@ class SpillFile:
         self.events_written = 0
         self.events_dropped = 0
         self._described: dict[str, bytes] = {}  # uuid → last metadata line written
+        self._synced_at = -SYNC_INTERVAL_S
 
     def write(
         self,
@@ -70,15 +102,20 @@ class SpillFile:
         Events that would take the file past its bound are dropped (and counted).
         """
         pending: list[bytes] = []
+        described: set[int] = set()  # sessions whose line is up to date in this batch
         for session in sessions:
             pending.extend(self._describe(session))
+            described.add(id(session))
         pending_size = sum(map(len, pending))
         written = dropped = 0
         fd = -1
         try:
             for item in events:
                 line = _event_line(*item)
-                head = self._describe(item[0])
+                head: list[bytes] = []
+                if id(item[0]) not in described:
+                    head = self._describe(item[0])
+                    described.add(id(item[0]))
                 grown = sum(map(len, head)) + len(line)
                 if self.size + pending_size + grown > self.max_bytes:
                     dropped += 1
@@ -92,8 +129,11 @@ class SpillFile:
                     pending_size = 0
             if pending:
                 fd = self._flush_lines(fd, pending)
-            if fd >= 0:
+            # Written is kept as far as the recorder goes (the kernel has it, whichever
+            # process dies); on disk within a second, against a power cut.
+            if fd >= 0 and time.monotonic() - self._synced_at >= SYNC_INTERVAL_S:
                 os.fsync(fd)
+                self._synced_at = time.monotonic()
         finally:
             if fd >= 0:
                 os.close(fd)
@@ -125,14 +165,52 @@ class SpillFile:
         self.reserved = min(nbytes, self.max_bytes)
         return None
 
+    def resume(self) -> None:
+        """Carry on in a file a previous writer of this recorder left, after its last line.
+
+        A line cut short by the writer's death is cleared: its events were never
+        reported kept, so they come again.
+        """
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return
+        try:
+            length = os.fstat(fd).st_size
+            end = 0  # just past the last newline
+            at = 0
+            while at < length:
+                chunk = os.pread(fd, _READ_CHUNK, at)
+                if not chunk:
+                    break
+                nul = chunk.find(b"\0")
+                body = chunk if nul < 0 else chunk[:nul]
+                newline = body.rfind(b"\n")
+                if newline >= 0:
+                    end = at + newline + 1
+                at += len(body)
+                if nul >= 0:
+                    break
+            if at > end:
+                os.pwrite(fd, bytes(at - end), end)
+            self.size = end
+            self.reserved = length
+        finally:
+            os.close(fd)
+
     def close(self) -> None:
         """Give back what was reserved and not used; remove the file if it holds nothing."""
         if not os.path.exists(self.path):
             return
         if self.size == 0:
             os.unlink(self.path)
-        else:
-            os.truncate(self.path, self.size)
+            return
+        fd = os.open(self.path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.ftruncate(fd, self.size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def _describe(self, session: LiveSession) -> list[bytes]:
         line = session_line(session)
@@ -164,21 +242,31 @@ def _event_line(
     return (extra + body[1:] + "\n").encode("utf-8")
 
 
-def read_spill_lines(path: str) -> Iterator[bytes]:
-    """The lines of a spill file, stopping at the NUL bytes of unused reserved space."""
-    with open(path, "rb") as f:
-        rest = b""
-        while chunk := f.read(_READ_CHUNK):
-            nul = chunk.find(b"\0")
-            if nul >= 0:
-                chunk = chunk[:nul]
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop()
-            yield from lines
-            if nul >= 0:
-                break
-        if rest.strip():
-            yield rest
+class SpillLines:
+    """The whole lines of a spill file, up to the NUL bytes of unused reserved space.
+
+    Every line the writer completes ends with a newline; text after the last one is
+    a write cut short by a crash (events never reported kept), so it is left out and
+    `torn` says so.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.torn = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as f:
+            rest = b""
+            while chunk := f.read(_READ_CHUNK):
+                nul = chunk.find(b"\0")
+                if nul >= 0:
+                    chunk = chunk[:nul]
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                yield from lines
+                if nul >= 0:
+                    break
+            self.torn = bool(rest.strip())
 
 
 def holds_events(path: str) -> bool:
@@ -186,3 +274,9 @@ def holds_events(path: str) -> bool:
     with open(path, "rb") as f:
         first = f.read(1)
     return first not in (b"", b"\0")
+
+
+def is_reserved_space(path: str) -> bool:
+    """A file that begins like an unused spill file: NUL bytes, nothing written."""
+    with open(path, "rb") as f:
+        return f.read(1) == b"\0"

@@ -1,330 +1,344 @@
-"""The capture writer: frames in from the relay, batches out to SQLite, off the hot path.
+"""Frames into event rows, batches into the log; the spill file when the log refuses them.
 
-The relay calls `append()`, which only stamps the frame and puts it on a list.  A
-writer task wakes every `flush_interval` (or sooner when a batch fills up), and
-appends the batch in one transaction through aiosqlite.  Turning frames into rows
-(envelope, audio compaction, secret scrubbing) happens inside `executemany`, which
-aiosqlite runs on its own thread, so the event loop only ever moves references.
+`event_row` is where a frame becomes a row (through `LiveSession.encode`, which also
+keeps the session's live counters with its protocol's media fold).  `LogWriter` runs in
+the writer process (rtrec/store/writer_process.py), on its one thread that talks to
+the log: the relay never waits for it.  When the database refuses writes, events wait
+in memory (up to `max_pending_bytes`) and are retried; past that bound, or once the
+database file is removed or replaced, they go to the spill file instead, so a live
+call never stalls and nothing is lost.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import glob
 import os
-import sys
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
-import aiosqlite
-
-from rtrec.store.db import writer_pragmas
-from rtrec.store.liveness import recorder_alive
-from rtrec.store.session import INSERT_SESSION, UPDATE_SESSION, LiveSession
-from rtrec.store.spill import (
-    DEFAULT_SPILL_MAX_BYTES,
-    DEFAULT_SPILL_RESERVE_BYTES,
-    SpillFile,
-    holds_events,
-    spill_path,
-)
-from rtrec.threads import yield_to_relay
+from rtrec.errors import DatabaseError
+from rtrec.store.db import open_db
+from rtrec.store.handoff import WriterConfig
+from rtrec.store.session import UPDATE_SESSION, UPSERT_SESSION, LiveSession
+from rtrec.store.spill import SpillFile, dead_spills, holds_events, spill_path
 
 INSERT_EVENT = (
     "INSERT INTO event (session_id, seq, t_ns, wall_ns, direction, type, event_id, item_id, "
     "response_id, flags, frame, audio, audio_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# A writer started in place of one that died is handed again what that one may have
+# committed already: (session, seq) is unique, and such a row is written once.
+INSERT_EVENT_ONCE = INSERT_EVENT.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
 
 # (session, seq, t_ns, wall_ns, direction, frame)
 PendingEvent = tuple[LiveSession, int, int, int, str, "str | bytes"]
 
-DEFAULT_FLUSH_INTERVAL = 0.05  # seconds; DESIGN.md promises at most 0.1
 DEFAULT_MAX_BATCH = 2000
-DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024
+# The writer's waits for the database lock stay short: while it waits it takes no
+# frames from the relay, and a lock held longer is better met by retrying (and by the
+# spill file once the buffer is full) than by waiting.
+WRITER_BUSY_TIMEOUT_MS = 250
+# A lock held this long (another writer) is worth a line on stderr; shorter ones are
+# the ordinary contention of readers that project sessions, and are only retried.
+QUIET_LOCK_S = 2.0
+SPILL_NOTE_INTERVAL_S = 10.0
+
+# Where a flush left what was pending: in the database; in the spill file (kept, but
+# not in the database); or still in memory (the database refused it, for now).
+Outcome = Literal["committed", "spilled", "held"]
+COMMITTED: Outcome = "committed"
+SPILLED: Outcome = "spilled"
+HELD: Outcome = "held"
+
+
+def event_row(
+    session: LiveSession, seq: int, t_ns: int, wall_ns: int, direction: str, frame: str | bytes
+) -> tuple[Any, ...]:
+    """The event table's row for one frame; keeps the session's live counters."""
+    enc = session.encode(seq, t_ns, direction, frame)
+    return (
+        session.db_id,
+        seq,
+        t_ns,
+        wall_ns,
+        direction,
+        enc.type,
+        enc.event_id,
+        enc.item_id,
+        enc.response_id,
+        enc.flags,
+        enc.frame,
+        enc.audio,
+        enc.audio_at,
+    )
 
 
 def event_rows(batch: Iterable[PendingEvent]) -> Iterator[tuple[Any, ...]]:
-    """Rows for the event table; keeps each session's live audio counters."""
-    for session, seq, t_ns, wall_ns, direction, frame in batch:
-        enc = session.encode(seq, t_ns, direction, frame)
-        yield (
-            session.db_id,
-            seq,
-            t_ns,
-            wall_ns,
-            direction,
-            enc.type,
-            enc.event_id,
-            enc.item_id,
-            enc.response_id,
-            enc.flags,
-            enc.frame,
-            enc.audio,
-            enc.audio_at,
+    for item in batch:
+        yield event_row(*item)
+
+
+class Throttled:
+    """A note that may recur: said at once, then at most once per interval, with a count."""
+
+    def __init__(self, say: Callable[[str], None], interval: float) -> None:
+        self.say = say
+        self.interval = interval
+        self._last = -interval
+        self._owed = 0
+        self._text: Callable[[int], str] | None = None
+
+    def add(self, count: int, text: Callable[[int], str]) -> None:
+        self._owed += count
+        self._text = text
+        if time.monotonic() - self._last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._owed and self._text is not None:
+            self.say(self._text(self._owed))
+            self._owed = 0
+            self._last = time.monotonic()
+
+
+class LogWriter:
+    """Appends sessions and frames to the log in batches (synchronous; one thread)."""
+
+    def __init__(self, config: WriterConfig, note: Callable[[str], None]) -> None:
+        self.config = config
+        self.db_path = config.db_path
+        self.note = note
+        self.spill = SpillFile(
+            spill_path(config.db_path, config.recorder_id), config.spill_max_bytes
         )
-
-
-class EventWriter:
-    """Appends sessions and frames to the log in batches.
-
-    When the database refuses writes, events wait in memory (up to `max_pending_bytes`)
-    and are retried; past that bound, or once the database file is removed or replaced,
-    they go to the spill file instead, so a live call never stalls and nothing is lost.
-    """
-
-    def __init__(
-        self,
-        db_path: str,
-        *,
-        recorder_id: str | None = None,
-        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
-        max_batch: int = DEFAULT_MAX_BATCH,
-        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
-        spill_max_bytes: int = DEFAULT_SPILL_MAX_BYTES,
-        spill_reserve_bytes: int = DEFAULT_SPILL_RESERVE_BYTES,
-        on_commit: Callable[[], None] | None = None,
-        warn: Callable[[str], None] | None = None,
-    ) -> None:
-        self.db_path = db_path
-        self.recorder_id = recorder_id
-        self.flush_interval = flush_interval
-        self.max_batch = max_batch
-        self.max_pending_bytes = max_pending_bytes
-        self.on_commit = on_commit
-        self.spill = SpillFile(spill_path(db_path, recorder_id), spill_max_bytes)
-        self.spill_reserve_bytes = spill_reserve_bytes
-        self._warn = warn or (lambda message: print(f"rtrec: {message}", file=sys.stderr))
-        self._pending: list[PendingEvent] = []
-        self._pending_bytes = 0
-        self._new_sessions: list[LiveSession] = []
-        self._dirty_sessions: dict[LiveSession, None] = {}
-        self._sessions: dict[LiveSession, None] = {}  # all open ones, for the spill
-        self._db: aiosqlite.Connection | None = None
-        # Spill writes get a thread of their own, as low in priority as the writer's.
-        self._spiller = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="rtrec-spill", initializer=yield_to_relay
-        )
-        self._db_identity: tuple[int, int] | None = None
+        self._spilled_note = Throttled(note, SPILL_NOTE_INTERVAL_S)
+        self._lost_note = Throttled(note, SPILL_NOTE_INTERVAL_S)
+        self.pending: list[PendingEvent] = []
+        self.pending_bytes = 0
+        self._new: dict[LiveSession, None] = {}
+        self._dirty: dict[LiveSession, None] = {}
+        self.open_sessions: dict[LiveSession, None] = {}  # for the spill's session lines
+        self._conn: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
         self.db_gone = False
-        self._task: asyncio.Task[None] | None = None
-        self._spill_task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._flush_lock = asyncio.Lock()
         self.failing_since: float | None = None
+        self._failure_said = False
+        self.retry_at = 0.0
         self.events_written = 0
 
-    async def start(self) -> None:
-        self._db = await aiosqlite.connect(self.db_path, isolation_level=None)
-        # aiosqlite runs each connection on a thread of its own, which it does not export.
-        worker = getattr(self._db, "_thread", None)
-        if worker is not None and worker.native_id is not None:
-            yield_to_relay(worker.native_id)
-        for pragma in writer_pragmas():
-            await self._db.execute(pragma)
-        self._db_identity = _identity(self.db_path)
-        for message in await asyncio.to_thread(self._prepare_spill):
-            self._warn(message)
-        self._task = asyncio.create_task(self._run(), name="rtrec-writer")
+    def open(self) -> None:
+        """Open (create, migrate) the log; raises DatabaseError when it cannot be used.
 
-    def _prepare_spill(self) -> list[str]:
-        """Reserve this recorder's spill space; tidy up after recorders that died."""
-        messages = []
-        for path in glob.glob(glob.escape(self.db_path) + "-spill-*.jsonl"):
-            owner = path[len(self.db_path) + len("-spill-") : -len(".jsonl")]
-            if path == self.spill.path or recorder_alive(self.db_path, owner):
-                continue
-            if holds_events(path):
-                messages.append(
-                    f"{path} holds events a past recording could not write: "
-                    f"bring them back with: rtrec import {path}"
-                )
-            else:
-                os.unlink(path)
-        problem = self.spill.reserve(self.spill_reserve_bytes)
+        A writer started in place of one that died only uses a database that is there.
+        """
+        try:
+            self._conn = open_db(self.db_path, create=not self.config.restart)
+        except DatabaseError as exc:
+            if not self.config.restart:
+                raise
+            self.db_gone = True
+            self.note(f"{exc}; recording into {self.spill.path} (bring it back with rtrec import)")
+        if self._conn is not None:
+            self._conn.execute(f"PRAGMA busy_timeout = {WRITER_BUSY_TIMEOUT_MS}")
+            # The follower's thread checkpoints (rtrec/store/follower.py): copying and
+            # syncing tens of MB here would hold up what the writer owes the relay.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._identity = _identity(self.db_path)
+        self._prepare_spill()
+
+    def _prepare_spill(self) -> None:
+        """Reserve this recorder's spill space; point at what past recorders left."""
+        if not self.config.restart:
+            for path in dead_spills(self.db_path):
+                if holds_events(path):
+                    self.note(
+                        f"{path} holds events a past recording could not write: "
+                        f"bring them back with: rtrec import {path}"
+                    )
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+        elif os.path.exists(self.spill.path):
+            self.spill.resume()
+            return
+        problem = self.spill.reserve(self.config.spill_reserve_bytes)
         if problem is not None:
-            messages.append(problem)
-        return messages
+            self.note(problem)
 
-    # -- called by the relay (hot path: no awaits, no I/O) --------------------------
+    # -- what the process hands in --------------------------------------------------
 
-    def open_session(self, session: LiveSession) -> None:
-        session.recorder = self.recorder_id
-        self._new_sessions.append(session)
-        self._sessions[session] = None
+    def add_session(self, session: LiveSession) -> None:
+        session.recorder = session.recorder or self.config.recorder_id
+        self._new[session] = None
+        self.open_sessions[session] = None
 
-    def update_session(self, session: LiveSession) -> None:
-        self._dirty_sessions[session] = None
+    def session_changed(self, session: LiveSession) -> None:
+        if session not in self._new:
+            self._dirty[session] = None
 
-    def append(self, session: LiveSession, direction: str, frame: str | bytes) -> None:
-        """Append a frame that has just arrived."""
-        self.append_at(
-            session, direction, frame, time.monotonic_ns() - session.t0_ns, time.time_ns()
-        )
-
-    def append_at(
-        self, session: LiveSession, direction: str, frame: str | bytes, t_ns: int, wall_ns: int
+    def add(
+        self,
+        session: LiveSession,
+        seq: int,
+        t_ns: int,
+        wall_ns: int,
+        direction: str,
+        frame: str | bytes,
     ) -> None:
-        """Append with a given time (imports, replays of recorded timelines)."""
-        seq = session.next_seq
-        session.next_seq = seq + 1
-        self._pending.append((session, seq, t_ns, wall_ns, direction, frame))
-        self._pending_bytes += len(frame)
-        if self._pending_bytes > self.max_pending_bytes and self._spill_task is None:
-            # The database has fallen behind by more than the buffer: spill now, even
-            # while a flush is stuck waiting on a lock.
-            self._spill_task = asyncio.get_running_loop().create_task(self._spill_in_background())
-        elif len(self._pending) >= self.max_batch:
-            self._wake.set()
+        self.pending.append((session, seq, t_ns, wall_ns, direction, frame))
+        self.pending_bytes += len(frame)
 
     @property
-    def pending_events(self) -> int:
-        return len(self._pending)
+    def has_work(self) -> bool:
+        return bool(self.pending or self._new or self._dirty)
 
-    # -- the writer task -----------------------------------------------------------
+    # -- writing -------------------------------------------------------------------
 
-    async def _run(self) -> None:
-        while not self._closing:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.flush_interval)
-            self._wake.clear()
-            await self.flush()
-            if self.failing_since is not None and not self.db_gone:
-                # Back off while the database refuses writes; the relay keeps going.
-                await asyncio.sleep(min(1.0, 10 * self.flush_interval))
+    def flush(self) -> tuple[Outcome, list[LiveSession]]:
+        """Write everything pending in one transaction.
 
-    async def flush(self) -> bool:
-        """Write everything pending in one transaction; False if it had to wait or spill."""
-        async with self._flush_lock:
-            if not self.db_gone and _identity(self.db_path) != self._db_identity:
-                self.db_gone = True
-                self._warn(
-                    f"the database file {self.db_path} was removed or replaced; still relaying, "
-                    f"recording into {self.spill.path} (bring it back with rtrec import)"
-                )
-            if self.db_gone:
-                await self._spill_pending()
-                return False
-            batch, self._pending = self._pending, []
-            batch_bytes, self._pending_bytes = self._pending_bytes, 0
-            new, self._new_sessions = self._new_sessions, []
-            dirty, self._dirty_sessions = self._dirty_sessions, {}
-            if not (batch or new or dirty):
-                return True
-            try:
-                await self._write(batch, new, dirty)
-            except Exception as exc:  # disk full, locked too long, I/O error…
-                for session in new:
-                    session.db_id = None
-                self._pending[:0] = batch
-                self._pending_bytes += batch_bytes
-                self._new_sessions[:0] = new
-                self._dirty_sessions = {**dirty, **self._dirty_sessions}
-                if self.failing_since is None:
-                    self.failing_since = time.monotonic()
-                    self._warn(
-                        f"cannot write to {self.db_path}: {exc}; still relaying, holding events "
-                        f"in memory (up to {self.max_pending_bytes // 2**20} MiB), then in "
-                        f"{self.spill.path}"
-                    )
-                if self._pending_bytes > self.max_pending_bytes:
-                    await self._spill_pending()
-                return False
-            if self.failing_since is not None:
-                self.failing_since = None
-                self._warn(f"writing to {self.db_path} again")
-            self.events_written += len(batch)
-            for session in dirty:
-                if session.ended:
-                    self._sessions.pop(session, None)
-        if self.on_commit is not None:
-            self.on_commit()
-        return True
-
-    async def _spill_in_background(self) -> None:
-        try:
-            await self._spill_pending()
-        finally:
-            self._spill_task = None
-
-    async def _spill_pending(self) -> None:
-        """Move every pending event to the spill file (in a worker thread)."""
-        batch, self._pending = self._pending, []
-        try:
-            self._pending_bytes = 0
-            sessions = list(self._sessions)
-            result = await asyncio.get_running_loop().run_in_executor(
-                self._spiller, self.spill.write, batch, sessions
+        (where it went, sessions whose end was just committed).
+        """
+        if not self.db_gone and _identity(self.db_path) != self._identity:
+            self.db_gone = True
+            self.note(
+                f"the database file {self.db_path} was removed or replaced; still relaying, "
+                f"recording into {self.spill.path} (bring it back with rtrec import)"
             )
-            if result.dropped:
-                self._warn(
-                    f"LOST {result.dropped} events: the spill file {self.spill.path} is full "
-                    f"({self.spill.max_bytes // 2**20} MiB) and the database refuses writes"
-                )
-            elif result.written:
-                self._warn(
-                    f"spilled {result.written} events to {self.spill.path}; "
-                    f"bring them back with: rtrec import {self.spill.path}"
-                )
-        except OSError as exc:
-            self._warn(f"LOST {len(batch)} events: cannot write the spill file either: {exc}")
-            self.spill.events_dropped += len(batch)
+        if self.db_gone:
+            self.spill_pending()
+            return SPILLED, []
+        if not self.has_work:
+            return COMMITTED, []
+        batch, self.pending = self.pending, []
+        batch_bytes, self.pending_bytes = self.pending_bytes, 0
+        new, self._new = list(self._new), {}
+        dirty, self._dirty = list(self._dirty), {}
+        counted = {s: s.counted_state() for s in self.open_sessions}
+        try:
+            self._write(batch, new, dirty)
+        except Exception as exc:  # disk full, locked, I/O error…
+            for session in new:
+                session.db_id = None
+            for session, state in counted.items():  # the batch is counted again
+                session.restore_counted_state(state)
+            self.pending[:0] = batch
+            self.pending_bytes += batch_bytes
+            self._new = dict.fromkeys([*new, *self._new])
+            self._dirty = dict.fromkeys([*dirty, *self._dirty])
+            self._failed(exc)
+            if self.pending_bytes > self.config.max_pending_bytes:
+                self.spill_pending()
+                return SPILLED, []
+            return HELD, []
+        if self.failing_since is not None:
+            if self._failure_said:
+                self.note(f"writing to {self.db_path} again")
+            self.failing_since = None
+            self._failure_said = False
+        self.events_written += len(batch)
+        ended = [s for s in (*new, *dirty) if s.ended]
+        for session in ended:
+            self.open_sessions.pop(session, None)
+        return COMMITTED, ended
 
-    async def _write(
-        self,
-        batch: list[PendingEvent],
-        new: list[LiveSession],
-        dirty: dict[LiveSession, None],
+    def _failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if self.failing_since is None:
+            self.failing_since = now
+        locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+        # A lock is usually a reader projecting a session, gone in a moment: try again at
+        # the next flush.  Other trouble (a full disk, I/O errors) is given longer.
+        pause = self.config.flush_interval if locked else min(1.0, 10 * self.config.flush_interval)
+        self.retry_at = now + pause
+        if not self._failure_said and (not locked or now - self.failing_since >= QUIET_LOCK_S):
+            self._failure_said = True
+            self.note(
+                f"cannot write to {self.db_path}: {exc}; still relaying, holding events "
+                f"in memory (up to {self.config.max_pending_bytes // 2**20} MiB), then in "
+                f"{self.spill.path}"
+            )
+
+    def _write(
+        self, batch: list[PendingEvent], new: list[LiveSession], dirty: list[LiveSession]
     ) -> None:
-        db = self._db
-        assert db is not None
-        await db.execute("BEGIN IMMEDIATE")
+        conn = self._conn
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
         try:
             for session in new:
-                cursor = await db.execute(INSERT_SESSION, session.insert_values())
-                session.db_id = cursor.lastrowid
-            updates = [s.update_values() for s in dirty if s.db_id is not None and s not in new]
+                ((session.db_id,),) = conn.execute(
+                    UPSERT_SESSION, session.insert_values()
+                ).fetchall()
+            updates = [s.update_values() for s in dirty if s.db_id is not None]
             if updates:
-                await db.executemany(UPDATE_SESSION, updates)
+                conn.executemany(UPDATE_SESSION, updates)
             if batch:
-                await db.executemany(INSERT_EVENT, event_rows(batch))
-            await db.execute("COMMIT")
+                conn.executemany(INSERT_EVENT_ONCE, event_rows(batch))
+            conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
-                await db.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
             raise
 
-    async def close(self) -> bool:
-        """Stop the task and write what is left, to the database or else the spill file.
+    def spill_pending(self) -> None:
+        """Move every pending event to the spill file, with every open session's line."""
+        batch, self.pending = self.pending, []
+        self.pending_bytes = 0
+        sessions = [*self.open_sessions, *self._new, *self._dirty]
+        try:
+            result = self.spill.write(batch, dict.fromkeys(sessions))
+        except OSError as exc:
+            self.spill.events_dropped += len(batch)
+            reason = str(exc)
+            self._lost_note.add(
+                len(batch),
+                lambda n: f"LOST {n} events: cannot write the spill file either: {reason}",
+            )
+            return
+        if result.dropped:
+            self._lost_note.add(
+                result.dropped,
+                lambda n: (
+                    f"LOST {n} events: the spill file {self.spill.path} is full "
+                    f"({self.spill.max_bytes // 2**20} MiB)"
+                ),
+            )
+        if result.written:
+            self._spilled_note.add(
+                result.written,
+                lambda n: (
+                    f"spilled {n} events to {self.spill.path}; "
+                    f"bring them back with: rtrec import {self.spill.path}"
+                ),
+            )
 
-        False if any event could not be kept anywhere.
-        """
-        self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-        if self._spill_task is not None:
-            await self._spill_task
-        if not await self.flush():
-            # The database still refuses: what is left, and how each session ended
-            # (the spill rewrites a session's line only when it changed), go to the spill.
-            await self._spill_pending()
-            try:
-                await asyncio.get_running_loop().run_in_executor(
-                    self._spiller, self.spill.write, [], list(self._sessions)
-                )
-            except OSError as exc:
-                self._warn(f"cannot write the spill file {self.spill.path}: {exc}")
-        if self._db is not None:
+    @property
+    def connection(self) -> sqlite3.Connection | None:
+        return self._conn
+
+    def finish(self) -> tuple[Outcome, list[LiveSession]]:
+        """Write what is left, to the database or else the spill file."""
+        outcome, ended = self.flush()
+        if outcome != COMMITTED:
+            # The database still refuses: what is left, and how each session ended,
+            # go to the spill (it rewrites a session's line only when it changed).
+            self.spill_pending()
+            outcome = SPILLED
+        self._spilled_note.flush()
+        self._lost_note.flush()
+        return outcome, ended
+
+    def close(self) -> bool:
+        """Release the database and the spill file; False if any event was lost."""
+        if self._conn is not None:
             with contextlib.suppress(Exception):
-                await self._db.close()
-            self._db = None
+                self._conn.close()
+            self._conn = None
         with contextlib.suppress(OSError):
-            await asyncio.to_thread(self.spill.close)
-        self._spiller.shutdown(wait=False)
+            self.spill.close()
         return self.spill.events_dropped == 0
 
 
