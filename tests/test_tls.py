@@ -1,4 +1,4 @@
-"""Issue 17 item 5: `--tls-cert`/`--tls-key` for `record` and `replay --serve`.
+"""Issue 17 item 5: `--tls-cert`/`--tls-key` for `record`, `replay --serve` and `ui`.
 
 Real clients trusting a CA made here: the Python openai SDK (through `SSL_CERT_FILE`,
 as a user would set it, and through an SSL context), and openai-node (through
@@ -8,6 +8,7 @@ as a user would set it, and through an SSL context), and openai-node (through
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import shutil
@@ -168,8 +169,44 @@ async def test_record_serves_wss_to_openai_node(db_path, pki):
     ],
 )
 def test_unusable_tls_files_are_one_line(db_path, pki, files, message):
-    for command in (["record", "--listen", "127.0.0.1:0"], ["replay", "1", "--serve", ":0"]):
+    assert run_cli("demo", db_path=db_path, timeout=120).returncode == 0  # for ui to serve
+    for command in (
+        ["record", "--listen", "127.0.0.1:0"],
+        ["replay", "1", "--serve", ":0"],
+        ["ui", "--listen", "127.0.0.1:0"],
+    ):
         result = run_cli(*command, *files(pki), db_path=db_path, input=b"")
         stderr = result.stderr.decode()
         assert result.returncode == 1, stderr
         assert message in stderr and len(stderr.strip().splitlines()) == 1, stderr
+
+
+def test_ui_serves_https_to_a_client_trusting_the_ca(db_path, pki):
+    assert run_cli("demo", db_path=db_path, timeout=120).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rtrec", "ui", "--db", db_path, "--listen", "127.0.0.1:0",
+         "--tls-cert", str(pki.cert), "--tls-key", str(pki.key)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline().decode()
+        assert "https://127.0.0.1:" in banner, banner
+        port = int(banner.split("https://127.0.0.1:")[1].split("/")[0])
+        # A browser speaking plain HTTP to the TLS port gets no page.
+        plain = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        with pytest.raises((http.client.HTTPException, ConnectionError)):
+            plain.request("GET", "/")
+            plain.getresponse()
+        secure = http.client.HTTPSConnection("127.0.0.1", port, context=client_context(pki))
+        secure.request("GET", "/")
+        page = secure.getresponse()
+        assert page.status == 200 and b"<html" in page.read().lower()
+        secure.request("GET", "/api/sessions")
+        listed = secure.getresponse()
+        assert listed.status == 200 and len(json.loads(listed.read())) == 1
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Traceback" not in stderr.decode(), stderr

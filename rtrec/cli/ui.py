@@ -8,11 +8,12 @@ from types import FrameType
 
 import click
 
-from rtrec.cli.options import db_option
+from rtrec.cli.options import db_option, tls_options
 from rtrec.cli.record import parse_listen
 from rtrec.errors import ConfigError
 from rtrec.recorder.access import TOKEN_QUERY, AccessPolicy
 from rtrec.store.reading import open_reader
+from rtrec.tls import server_context
 
 
 @click.command()
@@ -35,7 +36,15 @@ from rtrec.store.reading import open_reader
     is_flag=True,
     help="Listen beyond loopback without a token (anyone who can connect sees every call).",
 )
-def ui(db_path: str, listen: str, auth_token: str | None, insecure_no_auth: bool) -> None:
+@tls_options
+def ui(
+    db_path: str,
+    listen: str,
+    auth_token: str | None,
+    insecure_no_auth: bool,
+    tls_cert: str | None,
+    tls_key: str | None,
+) -> None:
     """Serve the recorded sessions in the browser: a list, and each call's page.
 
     The pages are those of `rtrec view`; a session still being recorded updates as it
@@ -48,9 +57,10 @@ def ui(db_path: str, listen: str, auth_token: str | None, insecure_no_auth: bool
         policy = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
     except ConfigError as exc:  # record's rule, worded for what ui exposes
         raise ConfigError(str(exc).replace("the relay", "the recorded calls")) from exc
+    tls = server_context(tls_cert, tls_key)
     open_reader(db_path).close()  # a missing or foreign database is one clear line now
     try:
-        server = UiServer(db_path, host, port, policy)
+        server = UiServer(db_path, host, port, policy, ssl_context=tls)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {listen}: {exc.strerror or exc}") from exc
     login = f" (open it once with ?{TOKEN_QUERY}=TOKEN)" if policy.token else ""

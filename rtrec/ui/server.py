@@ -49,7 +49,11 @@ def bind(host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> _Ht
     _HttpServer.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
     httpd = _HttpServer((host, port), _Handler)
     if ssl_context is not None:
-        httpd.socket = ssl_context.wrap_socket(httpd.socket, server_side=True)
+        # The handshake happens in the request's own thread, at its first read: a
+        # client that stalls in it holds up only itself, not the accepting loop.
+        httpd.socket = ssl_context.wrap_socket(
+            httpd.socket, server_side=True, do_handshake_on_connect=False
+        )
     return httpd
 
 
