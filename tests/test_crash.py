@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import process_exit, run_cli, start_recorder, writer_pid
-from tests.test_db_trouble import append, client_frames_in_db, round_trip
+from tests.recording_support import append, client_frames_in_db, round_trip
 
 
 def recorded_client_frames(db_path: str) -> int:

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from rtrec.recorder.service import Recorder
 from rtrec.store.reader import iter_frames
 from tests.conftest import run_cli
-from tests.test_db_trouble import append
+from tests.recording_support import append
 
 SOAK = os.environ.get("RTREC_SOAK") == "1"
 SESSIONS, SECONDS = (200, 60.0) if SOAK else (20, 3.0)

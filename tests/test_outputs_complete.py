@@ -14,7 +14,7 @@ import pytest
 import soundfile
 
 from tests.conftest import REAL_SESSIONS, run_cli
-from tests.test_db_trouble import small_filesystem
+from tests.recording_support import small_filesystem
 
 TOOL_CALL = REAL_SESSIONS / "test_openai_ws__test_tool_call_round.jsonl"
 

@@ -22,8 +22,8 @@ from rtrec.store.db import open_db
 from rtrec.store.handoff import DEFAULT_SPILL_RESERVE_BYTES
 from rtrec.store.spill import holds_events
 from tests.conftest import process_exit, run_cli, start_recorder, writer_pid
+from tests.recording_support import append, client_frames_in_db, round_trip, wait_for_spill
 from tests.test_crash import wait_for_flush
-from tests.test_db_trouble import append, client_frames_in_db, round_trip, wait_for_spill
 
 
 @contextlib.asynccontextmanager

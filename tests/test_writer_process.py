@@ -27,7 +27,7 @@ from rtrec.store import follower as follower_module
 from rtrec.store.db import open_db
 from rtrec.store.session import LiveSession
 from tests.conftest import run_cli, start_recorder, writer_pid
-from tests.test_db_trouble import append, client_frames_in_db, round_trip
+from tests.recording_support import append, client_frames_in_db, round_trip
 
 
 def logged_exactly_once(db_path: str, log: list[tuple[str, str | bytes]]) -> None:
