@@ -19,7 +19,8 @@ from typing import Any, Union
 
 import msgspec
 
-from rtrec.protocols.base import UNPARSABLE, EncodedFrame
+from rtrec.protocols.base import EncodedFrame
+from rtrec.protocols.parsing import UNPARSABLE
 from rtrec.secrets import scrub_frame
 
 _JSON_SPACE = " \t\n\r"

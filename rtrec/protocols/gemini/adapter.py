@@ -19,13 +19,14 @@ from typing import Any
 
 import msgspec
 
-from rtrec.projector.fold import Handlers, Spec
-from rtrec.protocols.base import UNPARSABLE, Adapter, EncodedFrame, Envelope, Json
+from rtrec.projector.spec import Handlers, Spec
+from rtrec.protocols.base import Adapter, EncodedFrame, Envelope
 from rtrec.protocols.describe import Description
 from rtrec.protocols.gemini import compaction, describe
 from rtrec.protocols.gemini.media import AUDIO_TYPES, GeminiMedia
 from rtrec.protocols.gemini.messages import CLIENT_KINDS, KINDS, SERVER_KINDS, kind_of
 from rtrec.protocols.gemini.work import GeminiWork
+from rtrec.protocols.parsing import UNPARSABLE, Json
 
 # One lazily decoded field per spelling of each kind: finding a frame's kind reads
 # no more than its top-level keys.

@@ -24,7 +24,8 @@ from typing import Any
 import msgspec
 
 from rtrec.audio_format import PCM16_16K, PCM16_24K, AudioFormat
-from rtrec.protocols.base import (
+from rtrec.protocols.gemini.messages import camel
+from rtrec.protocols.media import (
     AssistantFlushed,
     AudioChunk,
     MediaFact,
@@ -32,11 +33,8 @@ from rtrec.protocols.base import (
     MediaRow,
     ReplyDone,
     UserCommitted,
-    base64_decoded_length,
-    decode_base64,
-    parse_object,
 )
-from rtrec.protocols.gemini.messages import camel
+from rtrec.protocols.parsing import base64_decoded_length, decode_base64, parse_object
 
 USER_AUDIO = "realtimeInput"
 MODEL_CONTENT = "serverContent"

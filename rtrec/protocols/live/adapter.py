@@ -6,14 +6,15 @@ import re
 from collections.abc import Collection
 from functools import cached_property
 
-from rtrec.projector.fold import Handlers, Spec
-from rtrec.protocols.base import Adapter, EncodedFrame, Envelope, Json
+from rtrec.projector.spec import Handlers, merge_handlers
+from rtrec.protocols.base import Adapter, EncodedFrame, Envelope
 from rtrec.protocols.compaction import FieldCompactor
 from rtrec.protocols.describe import Description
 from rtrec.protocols.live import describe, events
 from rtrec.protocols.live.media import AUDIO_TYPES, CONTROL_TYPES, LiveMedia
 from rtrec.protocols.live.scrub import SCRUB_TYPES, scrub_session_frame
 from rtrec.protocols.live.work import LiveWork
+from rtrec.protocols.parsing import Json
 
 AUDIO_FIELDS = {
     "session.input_audio.append": "audio",
@@ -104,13 +105,7 @@ class LiveAdapter(Adapter):
     def handlers(self) -> Handlers:
         from rtrec.protocols.live import delegations, session, transcripts
 
-        table: dict[str, Spec] = {}
-        for module in (session, transcripts, delegations):
-            for name, spec in module.HANDLERS.items():
-                if name in table:
-                    raise RuntimeError(f"two projector handlers for {name}")
-                table[name] = spec
-        return table
+        return merge_handlers(session.HANDLERS, transcripts.HANDLERS, delegations.HANDLERS)
 
     def describe(self, event_type: str | None, frame: str) -> Description:
         return describe.describe(event_type, frame)

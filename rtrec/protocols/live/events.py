@@ -22,7 +22,7 @@ from typing import Any, Union
 
 import msgspec
 
-from rtrec.protocols.base import UNPARSABLE, Json
+from rtrec.protocols.parsing import UNPARSABLE, Json
 
 # -- Envelope -----------------------------------------------------------------
 

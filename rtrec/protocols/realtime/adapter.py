@@ -6,10 +6,11 @@ import re
 from collections.abc import Collection
 from functools import cached_property
 
-from rtrec.projector.fold import Handlers, Spec
-from rtrec.protocols.base import Adapter, EncodedFrame, Envelope, Json
+from rtrec.projector.spec import Handlers, merge_handlers
+from rtrec.protocols.base import Adapter, EncodedFrame, Envelope
 from rtrec.protocols.compaction import FieldCompactor
 from rtrec.protocols.describe import Description
+from rtrec.protocols.parsing import Json
 from rtrec.protocols.realtime import describe, events
 from rtrec.protocols.realtime.media import AUDIO_TYPES, CONTROL_TYPES, RealtimeMedia
 from rtrec.protocols.realtime.work import RealtimeWork
@@ -81,13 +82,7 @@ class RealtimeAdapter(Adapter):
     def handlers(self) -> Handlers:
         from rtrec.protocols.realtime import items, responses, session, turns
 
-        table: dict[str, Spec] = {}
-        for module in (session, items, responses, turns):
-            for name, spec in module.HANDLERS.items():
-                if name in table:
-                    raise RuntimeError(f"two projector handlers for {name}")
-                table[name] = spec
-        return table
+        return merge_handlers(session.HANDLERS, items.HANDLERS, responses.HANDLERS, turns.HANDLERS)
 
     def describe(self, event_type: str | None, frame: str) -> Description:
         return describe.describe(event_type, frame)

@@ -21,7 +21,7 @@ from typing import Any, Union
 import msgspec
 
 from rtrec.protocols import base
-from rtrec.protocols.base import UNPARSABLE, Json
+from rtrec.protocols.parsing import UNPARSABLE, Json
 
 # -- Envelope -----------------------------------------------------------------
 
