@@ -28,6 +28,19 @@ class Spec(Generic[E]):
 Handlers = Mapping[str, Spec[Any]]
 
 
+def spec(
+    handler: Callable[[Projection, EventRow, E], None],
+    decode: Callable[[EventRow], E | None] | None,
+    direction: Direction,
+) -> Spec[Any]:
+    """A table entry whose decoder is checked to give what its handler takes.
+
+    (A `Spec(...)` written straight into a `Handlers` table would take its type from the
+    table, `Spec[Any]`, and so check nothing.)
+    """
+    return Spec(handler, decode, direction)
+
+
 def merge_handlers(*tables: Mapping[str, Spec[Any]]) -> dict[str, Spec[Any]]:
     """One table from the handler modules' tables; no type may be handled twice."""
     merged: dict[str, Spec[Any]] = {}

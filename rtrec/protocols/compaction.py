@@ -109,8 +109,8 @@ class FieldCompactor:
             text_structs.append(
                 msgspec.defstruct(name + "Text", [(field, str)], tag=event_type, tag_field="type")
             )
-        self._bytes = msgspec.json.Decoder(Union[tuple(byte_structs)])  # type: ignore[arg-type]  # noqa: UP007
-        self._text = msgspec.json.Decoder(Union[tuple(text_structs)])  # type: ignore[arg-type]  # noqa: UP007
+        self._bytes = msgspec.json.Decoder(Union[tuple(byte_structs)])  # noqa: UP007
+        self._text = msgspec.json.Decoder(Union[tuple(text_structs)])  # noqa: UP007
         self._keys = {event_type: f'"{field}"' for event_type, field in self.fields.items()}
 
     def compact(

@@ -22,7 +22,11 @@ from rtrec.projector.projection import Projection
 from rtrec.projector.state import ItemState, Part, ResponseState
 from rtrec.protocols.gemini.decoding import compact_json
 from rtrec.protocols.gemini.media import COMPLETED, INTERRUPTED, OPENED
-from rtrec.protocols.gemini.messages import ServerContentMessage, UsageMetadata
+from rtrec.protocols.gemini.messages import (
+    ServerContentMessage,
+    UsageMetadata,
+    UsageMetadataMessage,
+)
 from rtrec.protocols.gemini.turns import attach
 from rtrec.protocols.gemini.users import end_speech, hear
 from rtrec.protocols.gemini.work import GeminiWork
@@ -62,7 +66,7 @@ def on_server_content(p: Projection, row: EventRow, message: ServerContentMessag
         _close(p, row, reply_id, "interrupted" if marks & INTERRUPTED else "completed")
 
 
-def on_usage(p: Projection, row: EventRow, message: Any) -> None:
+def on_usage(p: Projection, row: EventRow, message: UsageMetadataMessage) -> None:
     """usageMetadata on its own: the open model turn's, or the last one's."""
     media = p.work_of(GeminiWork).media
     if message.usage_metadata is not None and media.turns:

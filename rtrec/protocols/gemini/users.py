@@ -14,8 +14,6 @@ spoken messages that `inputTranscription` reveals.  Pure.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
 from rtrec.projector.state import ItemState, Part, TurnState
@@ -74,7 +72,7 @@ def on_client_content(p: Projection, row: EventRow, message: ClientContentMessag
     p.dirty_turns.add(last_user.item_id)
 
 
-def on_realtime_input(p: Projection, row: EventRow, _: Any) -> None:
+def on_realtime_input(p: Projection, row: EventRow, _: None) -> None:
     work = p.work_of(GeminiWork)
     ms = p.count_audio()
     if ms:

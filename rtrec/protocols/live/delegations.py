@@ -23,10 +23,10 @@ import msgspec
 
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
-from rtrec.projector.spec import Spec
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState
 from rtrec.protocols.live import events as ev
-from rtrec.protocols.live.decoding import decode_row
+from rtrec.protocols.live.decoding import decoded
 from rtrec.protocols.live.work import LiveWork, remember
 
 DELEGATION = "delegation"
@@ -53,7 +53,7 @@ def on_delegation(p: Projection, row: EventRow, event: ev.DelegationCreated) -> 
         item.done_ns = row.t_ns
 
 
-def on_client_answer(p: Projection, row: EventRow, event: ev.CommentaryAppend) -> None:
+def on_client_answer(p: Projection, row: EventRow, event: ev.ContextAppend) -> None:
     """Commentary, thinking or instructions the client appended for a delegation."""
     delegation_id = event.delegation_id
     item = p.items.get(delegation_id) if delegation_id else None
@@ -156,11 +156,11 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-HANDLERS = {
-    "session.delegation.created": Spec(on_delegation, decode_row, "server"),
-    "session.commentary.append": Spec(on_client_answer, decode_row, "client"),
-    "session.thinking.append": Spec(on_client_answer, decode_row, "client"),
-    "session.instructions.append": Spec(on_client_answer, decode_row, "client"),
-    "response.event": Spec(on_response_event, decode_row, "server"),
-    "response.item.create": Spec(on_item_create, decode_row, "client"),
+HANDLERS: Handlers = {
+    "session.delegation.created": spec(on_delegation, decoded(ev.DelegationCreated), "server"),
+    "session.commentary.append": spec(on_client_answer, decoded(ev.CommentaryAppend), "client"),
+    "session.thinking.append": spec(on_client_answer, decoded(ev.ThinkingAppend), "client"),
+    "session.instructions.append": spec(on_client_answer, decoded(ev.InstructionsAppend), "client"),
+    "response.event": spec(on_response_event, decoded(ev.ResponseEvent), "server"),
+    "response.item.create": spec(on_item_create, decoded(ev.ResponseItemCreate), "client"),
 }

@@ -16,11 +16,11 @@ import msgspec
 
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
-from rtrec.projector.spec import Spec
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ErrorRow, SessionUpdateRow
 from rtrec.protocols.live import events as ev
 from rtrec.protocols.live.config import merge_session, with_format
-from rtrec.protocols.live.decoding import decode_row
+from rtrec.protocols.live.decoding import decoded
 from rtrec.protocols.live.work import LiveWork
 
 
@@ -30,7 +30,7 @@ def on_start(p: Projection, row: EventRow, event: ev.SessionStart) -> None:
     p.session.config = with_format(config, p.work_of(LiveWork).media.fmt)
 
 
-def on_snapshot(p: Projection, row: EventRow, event: ev.SessionStarted) -> None:
+def on_snapshot(p: Projection, row: EventRow, event: ev.SessionSnapshot) -> None:
     """The server's resolved configuration (session.started, session.updated)."""
     session = p.session
     config = merge_session(session.config, event.session)
@@ -45,7 +45,7 @@ def on_snapshot(p: Projection, row: EventRow, event: ev.SessionStarted) -> None:
     )
 
 
-def on_audio(p: Projection, row: EventRow, _: Any) -> None:
+def on_audio(p: Projection, row: EventRow, _: None) -> None:
     p.count_audio()
 
 
@@ -88,14 +88,14 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
-HANDLERS = {
-    "session.start": Spec(on_start, decode_row, "client"),
-    "session.started": Spec(on_snapshot, decode_row, "server"),
-    "session.updated": Spec(on_snapshot, decode_row, "server"),
+HANDLERS: Handlers = {
+    "session.start": spec(on_start, decoded(ev.SessionStart), "client"),
+    "session.started": spec(on_snapshot, decoded(ev.SessionStarted), "server"),
+    "session.updated": spec(on_snapshot, decoded(ev.SessionUpdated), "server"),
     # The client's audio; on a sideband, the server's copy of it.
-    "session.input_audio.append": Spec(on_audio, None, "both"),
-    "session.output_audio.delta": Spec(on_audio, None, "server"),
-    "session.usage.updated": Spec(on_usage, decode_row, "server"),
-    "session.closed": Spec(on_closed, decode_row, "server"),
-    "error": Spec(on_error, decode_row, "server"),
+    "session.input_audio.append": spec(on_audio, None, "both"),
+    "session.output_audio.delta": spec(on_audio, None, "server"),
+    "session.usage.updated": spec(on_usage, decoded(ev.UsageUpdated), "server"),
+    "session.closed": spec(on_closed, decoded(ev.SessionClosed), "server"),
+    "error": spec(on_error, decoded(ev.Error), "server"),
 }

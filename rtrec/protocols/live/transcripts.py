@@ -27,10 +27,10 @@ from typing import Literal
 
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
-from rtrec.projector.spec import Spec
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState, Part, TurnState
 from rtrec.protocols.live import events as ev
-from rtrec.protocols.live.decoding import decode_row
+from rtrec.protocols.live.decoding import decoded
 from rtrec.protocols.live.work import (
     MAX_OPEN_TURNS,
     MAX_RECENT_STARTS,
@@ -215,7 +215,11 @@ def _mark_overlap(p: Projection, work: LiveWork) -> None:
         item.status = "incomplete"
 
 
-HANDLERS = {
-    "session.input_transcript.delta": Spec(on_user_delta, decode_row, "server"),
-    "session.output_transcript.delta": Spec(on_assistant_delta, decode_row, "server"),
+HANDLERS: Handlers = {
+    "session.input_transcript.delta": spec(
+        on_user_delta, decoded(ev.InputTranscriptDelta), "server"
+    ),
+    "session.output_transcript.delta": spec(
+        on_assistant_delta, decoded(ev.OutputTranscriptDelta), "server"
+    ),
 }

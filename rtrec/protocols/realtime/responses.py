@@ -16,7 +16,7 @@ import msgspec
 
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
-from rtrec.projector.spec import Spec
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState, ResponseState
 from rtrec.protocols.media import AudioChunk
 from rtrec.protocols.realtime import events as ev
@@ -29,7 +29,7 @@ from rtrec.protocols.realtime.content import (
     set_text,
     set_transcript,
 )
-from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.decoding import decoded
 from rtrec.protocols.realtime.items import merge
 from rtrec.protocols.realtime.session import take_request
 from rtrec.protocols.realtime.turns import attach_response, first_output
@@ -63,7 +63,7 @@ def _extras(frame: str | bytes | None) -> dict[str, Any]:
     return msgspec.structs.asdict(extras) if extras is not None else {}
 
 
-def _lifecycle(p: Projection, row: EventRow, event: ev.ResponseCreated) -> ResponseState | None:
+def _lifecycle(p: Projection, row: EventRow, event: ev.ResponseLifecycle) -> ResponseState | None:
     r = event.response or ev.Response()
     response_id = r.id or row.response_id
     if not response_id:
@@ -160,7 +160,7 @@ def on_output_item(p: Projection, row: EventRow, event: ev.OutputItemAdded) -> N
         item.done_ns = row.t_ns
 
 
-def _content_item(p: Projection, row: EventRow, event: Any) -> ItemState | None:
+def _content_item(p: Projection, row: EventRow, event: ev.OutputPosition) -> ItemState | None:
     item_id = event.item_id or row.item_id
     if item_id is None:
         return None
@@ -180,7 +180,9 @@ def on_content_part(p: Projection, row: EventRow, event: ev.ContentPartAdded) ->
         p.count_unknown(f"content:{unknown}", event=False)
 
 
-def _streaming(p: Projection, row: EventRow, event: Any) -> tuple[ItemState | None, Any]:
+def _streaming(
+    p: Projection, row: EventRow, event: ev.OutputPosition
+) -> tuple[ItemState | None, ResponseState | None]:
     item = _content_item(p, row, event)
     response_id = event.response_id or row.response_id
     response = p.response(response_id, row.t_ns) if response_id else None
@@ -219,7 +221,7 @@ def on_transcript_done(p: Projection, row: EventRow, event: ev.AudioTranscriptDo
         set_transcript(item, event.content_index, event.transcript, "output_audio")
 
 
-def on_audio_delta(p: Projection, row: EventRow, _: Any) -> None:
+def on_audio_delta(p: Projection, row: EventRow, _: None) -> None:
     n = sum(fact.nbytes for fact in p.facts if isinstance(fact, AudioChunk))
     ms = p.count_audio()
     response = p.response(row.response_id, row.t_ns) if row.response_id else None
@@ -237,21 +239,29 @@ def on_audio_delta(p: Projection, row: EventRow, _: Any) -> None:
             item.response_id = row.response_id
 
 
-HANDLERS = {
-    "response.created": Spec(on_created, decode_row, "server"),
-    "response.done": Spec(on_done, decode_row, "server"),
-    "response.output_item.added": Spec(on_output_item, decode_row, "server"),
-    "response.output_item.done": Spec(on_output_item, decode_row, "server"),
-    "response.content_part.added": Spec(on_content_part, decode_row, "server"),
-    "response.content_part.done": Spec(on_content_part, decode_row, "server"),
-    "response.output_text.delta": Spec(on_text_delta, decode_row, "server"),
-    "response.text.delta": Spec(on_text_delta, decode_row, "server"),
-    "response.output_text.done": Spec(on_text_done, decode_row, "server"),
-    "response.text.done": Spec(on_text_done, decode_row, "server"),
-    "response.output_audio_transcript.delta": Spec(on_transcript_delta, decode_row, "server"),
-    "response.audio_transcript.delta": Spec(on_transcript_delta, decode_row, "server"),
-    "response.output_audio_transcript.done": Spec(on_transcript_done, decode_row, "server"),
-    "response.audio_transcript.done": Spec(on_transcript_done, decode_row, "server"),
-    "response.output_audio.delta": Spec(on_audio_delta, None, "server"),
-    "response.audio.delta": Spec(on_audio_delta, None, "server"),
+HANDLERS: Handlers = {
+    "response.created": spec(on_created, decoded(ev.ResponseCreated), "server"),
+    "response.done": spec(on_done, decoded(ev.ResponseDone), "server"),
+    "response.output_item.added": spec(on_output_item, decoded(ev.OutputItemAdded), "server"),
+    "response.output_item.done": spec(on_output_item, decoded(ev.OutputItemDone), "server"),
+    "response.content_part.added": spec(on_content_part, decoded(ev.ContentPartAdded), "server"),
+    "response.content_part.done": spec(on_content_part, decoded(ev.ContentPartDone), "server"),
+    "response.output_text.delta": spec(on_text_delta, decoded(ev.TextDelta), "server"),
+    "response.text.delta": spec(on_text_delta, decoded(ev.BetaTextDelta), "server"),
+    "response.output_text.done": spec(on_text_done, decoded(ev.TextDone), "server"),
+    "response.text.done": spec(on_text_done, decoded(ev.BetaTextDone), "server"),
+    "response.output_audio_transcript.delta": spec(
+        on_transcript_delta, decoded(ev.AudioTranscriptDelta), "server"
+    ),
+    "response.audio_transcript.delta": spec(
+        on_transcript_delta, decoded(ev.BetaAudioTranscriptDelta), "server"
+    ),
+    "response.output_audio_transcript.done": spec(
+        on_transcript_done, decoded(ev.AudioTranscriptDone), "server"
+    ),
+    "response.audio_transcript.done": spec(
+        on_transcript_done, decoded(ev.BetaAudioTranscriptDone), "server"
+    ),
+    "response.output_audio.delta": spec(on_audio_delta, None, "server"),
+    "response.audio.delta": spec(on_audio_delta, None, "server"),
 }

@@ -13,13 +13,13 @@ from typing import Any
 
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
-from rtrec.projector.spec import Spec
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ErrorRow, SessionUpdateRow
 from rtrec.protocols.parsing import base64_decoded_length
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.config import merge_session
 from rtrec.protocols.realtime.content import as_text
-from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.decoding import decoded
 from rtrec.protocols.realtime.work import PendingCreate, PendingRequest, RealtimeWork
 
 MAX_PENDING = 16
@@ -39,7 +39,7 @@ def on_session(p: Projection, row: EventRow, event: ev.SessionCreated) -> None:
     )
 
 
-def on_append(p: Projection, row: EventRow, _: Any) -> None:
+def on_append(p: Projection, row: EventRow, _: None) -> None:
     p.work_of(RealtimeWork).buffer_ms += p.count_audio()
 
 
@@ -144,12 +144,12 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else as_text(value)
 
 
-HANDLERS = {
-    "session.created": Spec(on_session, decode_row, "server"),
-    "session.updated": Spec(on_session, decode_row, "server"),
-    "input_audio_buffer.append": Spec(on_append, None, "client"),
-    "rate_limits.updated": Spec(on_rate_limits, decode_row, "server"),
-    "error": Spec(on_error, decode_row, "server"),
-    "conversation.item.create": Spec(on_item_create, decode_row, "client"),
-    "response.create": Spec(on_response_create, decode_row, "client"),
+HANDLERS: Handlers = {
+    "session.created": spec(on_session, decoded(ev.SessionCreated), "server"),
+    "session.updated": spec(on_session, decoded(ev.SessionUpdated), "server"),
+    "input_audio_buffer.append": spec(on_append, None, "client"),
+    "rate_limits.updated": spec(on_rate_limits, decoded(ev.RateLimitsUpdated), "server"),
+    "error": spec(on_error, decoded(ev.Error), "server"),
+    "conversation.item.create": spec(on_item_create, decoded(ev.ItemCreate), "client"),
+    "response.create": spec(on_response_create, decoded(ev.ResponseCreate), "client"),
 }

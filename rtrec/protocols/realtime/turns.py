@@ -14,15 +14,13 @@ Pure.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
-from rtrec.projector.spec import Spec
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState, ResponseState, TurnState
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.content import part_at
-from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.decoding import decoded
 from rtrec.protocols.realtime.work import PendingCreate, RealtimeWork, SpeechMark
 
 MAX_SPEECH_MARKS = 8
@@ -52,11 +50,11 @@ def on_speech_stopped(p: Projection, row: EventRow, event: ev.SpeechStopped) -> 
         p.dirty_turns.add(item_id)
 
 
-def on_client_commit(p: Projection, row: EventRow, _: Any) -> None:
+def on_client_commit(p: Projection, row: EventRow, _: None) -> None:
     p.work_of(RealtimeWork).client_commit_ns = row.t_ns
 
 
-def on_buffer_cleared(p: Projection, row: EventRow, _: Any) -> None:
+def on_buffer_cleared(p: Projection, row: EventRow, _: None) -> None:
     p.work_of(RealtimeWork).buffer_ms = 0.0
 
 
@@ -141,10 +139,14 @@ def first_output(p: Projection, response: ResponseState, audio: bool) -> None:
     p.dirty_turns.add(turn.item_id)
 
 
-HANDLERS = {
-    "input_audio_buffer.speech_started": Spec(on_speech_started, decode_row, "server"),
-    "input_audio_buffer.speech_stopped": Spec(on_speech_stopped, decode_row, "server"),
-    "input_audio_buffer.committed": Spec(on_committed, decode_row, "server"),
-    "input_audio_buffer.cleared": Spec(on_buffer_cleared, None, "server"),
-    "input_audio_buffer.commit": Spec(on_client_commit, None, "client"),
+HANDLERS: Handlers = {
+    "input_audio_buffer.speech_started": spec(
+        on_speech_started, decoded(ev.SpeechStarted), "server"
+    ),
+    "input_audio_buffer.speech_stopped": spec(
+        on_speech_stopped, decoded(ev.SpeechStopped), "server"
+    ),
+    "input_audio_buffer.committed": spec(on_committed, decoded(ev.BufferCommitted), "server"),
+    "input_audio_buffer.cleared": spec(on_buffer_cleared, None, "server"),
+    "input_audio_buffer.commit": spec(on_client_commit, None, "client"),
 }
