@@ -23,7 +23,7 @@ from typing import Any
 
 import msgspec
 
-from rtrec.audio_format import PCM16_16K, PCM16_24K, AudioFormat
+from rtrec.audio_format import PCM16_16K, PCM16_24K, AudioFormat, Encoding
 from rtrec.protocols.gemini.messages import camel
 from rtrec.protocols.media import (
     AssistantFlushed,
@@ -57,7 +57,7 @@ _TURN_FIELDS = frozenset(
         "urlContextMetadata",
     }
 )
-_ENCODINGS: dict[str, tuple[str, int]] = {
+_ENCODINGS: dict[str, tuple[Encoding, int]] = {
     "audio/pcm": ("pcm16", 0),
     "audio/l16": ("pcm16", 0),
     "audio/pcmu": ("g711_ulaw", 8000),
@@ -99,7 +99,7 @@ def audio_format(mime: Any, default: AudioFormat) -> AudioFormat | None:
             rate = int(value)
     if rate == 0:
         rate = default.rate
-    return AudioFormat(encoding, rate)  # type: ignore[arg-type]
+    return AudioFormat(encoding, rate)
 
 
 def _get(obj: Any, name: str) -> Any:
