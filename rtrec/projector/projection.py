@@ -8,9 +8,10 @@ and the projector import nothing of each other.  Pure: no I/O.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rtrec.projector.conversation import Conversation
+from rtrec.projector.event_row import EventRow
 from rtrec.projector.state import (
     ErrorRow,
     ItemState,
@@ -89,3 +90,52 @@ class Projection:
                 session.audio_out_ms += ms
             total_ms += ms
         return total_ms
+
+    def record_config(
+        self,
+        row: EventRow,
+        config: dict[str, Any],
+        provider_session: object = None,
+        event_type: str | None = None,
+    ) -> None:
+        """The session's configuration is now `config`, a row of `session_updates`.
+
+        `config` must be a new dict, never mutated afterwards: the update row shares it.
+        `provider_session`, the provider's own session object, names the provider's
+        session id when none is known yet.
+        """
+        session = self.session
+        session.config = config
+        provider_id = provider_session.get("id") if isinstance(provider_session, dict) else None
+        if session.provider_session_id is None and isinstance(provider_id, str):
+            session.provider_session_id = provider_id
+        kind = event_type if event_type is not None else row.type or ""
+        self.new_updates.append(
+            SessionUpdateRow(seq=row.seq, t_ns=row.t_ns, event_type=kind, config=config)
+        )
+
+    def record_error(
+        self,
+        row: EventRow,
+        *,
+        type: str | None,
+        code: str | None,
+        message: str | None,
+        param: str | None = None,
+        client_event_id: str | None = None,
+        counted: bool = True,
+    ) -> None:
+        """A row of the `errors` view; `counted` ones count in the session's errors."""
+        if counted:
+            self.session.errors += 1
+        self.new_errors.append(
+            ErrorRow(
+                seq=row.seq,
+                t_ns=row.t_ns,
+                type=type,
+                code=code,
+                message=message,
+                param=param,
+                client_event_id=client_event_id,
+            )
+        )

@@ -17,7 +17,6 @@ import msgspec
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
 from rtrec.projector.spec import Handlers, spec
-from rtrec.projector.state import ErrorRow, SessionUpdateRow
 from rtrec.protocols.live import events as ev
 from rtrec.protocols.live.config import merge_session, with_format
 from rtrec.protocols.live.decoding import decoded
@@ -32,17 +31,8 @@ def on_start(p: Projection, row: EventRow, event: ev.SessionStart) -> None:
 
 def on_snapshot(p: Projection, row: EventRow, event: ev.SessionSnapshot) -> None:
     """The server's resolved configuration (session.started, session.updated)."""
-    session = p.session
-    config = merge_session(session.config, event.session)
-    session.config = with_format(config, p.work_of(LiveWork).media.fmt)
-    provider_id = event.session.get("id") if isinstance(event.session, dict) else None
-    if session.provider_session_id is None and isinstance(provider_id, str):
-        session.provider_session_id = provider_id
-    p.new_updates.append(
-        SessionUpdateRow(
-            seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
-        )
-    )
+    config = merge_session(p.session.config, event.session)
+    p.record_config(row, with_format(config, p.work_of(LiveWork).media.fmt), event.session)
 
 
 def on_audio(p: Projection, row: EventRow, _: None) -> None:
@@ -68,17 +58,13 @@ def _take_usage(p: Projection, usage: ev.Usage | None) -> None:
 def on_error(p: Projection, row: EventRow, event: ev.Error) -> None:
     info = event.error or ev.ErrorInfo()
     client_event_id = _text(info.client_event_id) or event.client_event_id
-    p.session.errors += 1
-    p.new_errors.append(
-        ErrorRow(
-            seq=row.seq,
-            t_ns=row.t_ns,
-            type=_text(info.type),
-            code=_text(info.code),
-            message=_text(info.message),
-            param=_text(info.param),
-            client_event_id=client_event_id,
-        )
+    p.record_error(
+        row,
+        type=_text(info.type),
+        code=_text(info.code),
+        message=_text(info.message),
+        param=_text(info.param),
+        client_event_id=client_event_id,
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.projection import Projection
 from rtrec.projector.spec import Handlers, spec
-from rtrec.projector.state import ErrorRow, SessionUpdateRow
 from rtrec.protocols.parsing import base64_decoded_length
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.config import merge_session
@@ -26,17 +25,7 @@ MAX_PENDING = 16
 
 
 def on_session(p: Projection, row: EventRow, event: ev.SessionCreated) -> None:
-    session = p.session
-    # A new dict each time (never mutated), so the update row can share it.
-    session.config = merge_session(session.config, event.session)
-    provider_id = event.session.get("id") if isinstance(event.session, dict) else None
-    if session.provider_session_id is None and isinstance(provider_id, str):
-        session.provider_session_id = provider_id
-    p.new_updates.append(
-        SessionUpdateRow(
-            seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
-        )
-    )
+    p.record_config(row, merge_session(p.session.config, event.session), event.session)
 
 
 def on_append(p: Projection, row: EventRow, _: None) -> None:
@@ -51,17 +40,13 @@ def on_rate_limits(p: Projection, row: EventRow, event: ev.RateLimitsUpdated) ->
 def on_error(p: Projection, row: EventRow, event: ev.Error) -> None:
     info = event.error or ev.ErrorInfo()
     client_event_id = info.event_id if isinstance(info.event_id, str) else None
-    p.session.errors += 1
-    p.new_errors.append(
-        ErrorRow(
-            seq=row.seq,
-            t_ns=row.t_ns,
-            type=_text(info.type),
-            code=_text(info.code),
-            message=_text(info.message),
-            param=_text(info.param),
-            client_event_id=client_event_id,
-        )
+    p.record_error(
+        row,
+        type=_text(info.type),
+        code=_text(info.code),
+        message=_text(info.message),
+        param=_text(info.param),
+        client_event_id=client_event_id,
     )
     if client_event_id is not None:
         # The request failed: the server will not answer it with an item or a response.
