@@ -41,7 +41,7 @@ def format_from_text(text: Any) -> AudioFormat:
     if isinstance(text, str) and "@" in text:
         encoding, _, rate = text.partition("@")
         if encoding in ENCODINGS and rate.isdigit() and int(rate) > 0:
-            return AudioFormat(encoding, int(rate))  # type: ignore[arg-type]
+            return AudioFormat(encoding, int(rate))
     return DEFAULT_FORMAT
 
 
@@ -67,7 +67,8 @@ def parse_format(value: Any) -> AudioFormat | None:
             else None
         )
     if isinstance(value, dict):
-        encoding = _GA_TYPES.get(value.get("type"))  # type: ignore[arg-type]
+        kind = value.get("type")
+        encoding = _GA_TYPES.get(kind) if isinstance(kind, str) else None
         if encoding is None:
             return None
         rate = value.get("rate")

@@ -81,7 +81,7 @@ def start_replay_server(
         end=Bound.parse(until) if until is not None else None,
         types=TypeFilter.parse(types),
     )
-    options = ReplayOptions(check_speed(speed), check_idle_limit(idle_limit), pace, strict)  # type: ignore[arg-type]
+    options = ReplayOptions(check_speed(speed), check_idle_limit(idle_limit), pace, strict)
     server = BackgroundReplayServer(ReplaySource.open(db_path, session, selection), options)
     server.start()
     return server
@@ -115,16 +115,36 @@ def rtrec_replay_server(
     """
     servers: list[BackgroundReplayServer] = []
 
-    def start(
-        recording: str | os.PathLike[str], session: str = "last", **options: object
+    def launch(
+        recording: str | os.PathLike[str],
+        session: str = "last",
+        *,
+        pace: str = "client",
+        speed: float = 1.0,
+        idle_limit: float | None = None,
+        strict: bool = False,
+        types: Sequence[str] = (),
+        start: str | None = None,
+        until: str | None = None,
+        workdir: str | os.PathLike[str] | None = None,
     ) -> ReplayURL:
-        options.setdefault("workdir", tmp_path_factory.mktemp("rtrec-replay"))
-        server = start_replay_server(recording, session, **options)  # type: ignore[arg-type]
+        server = start_replay_server(
+            recording,
+            session,
+            pace=pace,
+            speed=speed,
+            idle_limit=idle_limit,
+            strict=strict,
+            types=types,
+            start=start,
+            until=until,
+            workdir=workdir if workdir is not None else tmp_path_factory.mktemp("rtrec-replay"),
+        )
         servers.append(server)
         url = ReplayURL(server.url)
         url.server = server
         return url
 
-    yield start
+    yield launch
     for server in servers:
         server.stop()

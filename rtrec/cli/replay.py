@@ -208,8 +208,9 @@ def replay(
     pace_value = (pace or "clock").strip().lower()
     if pace_value not in PACES:
         raise ConfigError(f"bad --pace {pace!r}: expected clock or client")
-    options = ReplayOptions(speed_f, idle_s, pace_value, strict)  # type: ignore[arg-type]
-    address = parse_address("--serve", target.value) if target.kind == "serve" else None
+    options = ReplayOptions(speed_f, idle_s, pace_value, strict)
+    serving = target.value if target.kind == "serve" else None
+    address = parse_address("--serve", serving) if serving is not None else None
     door = _serve_door(address, auth_token, insecure_no_auth, tls_cert, tls_key)
 
     source = ReplaySource.open(db_path, session, selection)

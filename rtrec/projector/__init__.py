@@ -4,6 +4,7 @@ database and keeps the projection tables current."""
 
 from rtrec.projector.event_row import EventRow
 from rtrec.projector.fold import Changes, Projector
+from rtrec.projector.projection import Projection
 from rtrec.projector.state import (
     ErrorRow,
     ItemState,
@@ -18,6 +19,7 @@ __all__ = [
     "ErrorRow",
     "EventRow",
     "ItemState",
+    "Projection",
     "Projector",
     "ResponseState",
     "SessionState",

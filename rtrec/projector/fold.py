@@ -14,14 +14,14 @@ fatal.  Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from rtrec.projector.conversation import Conversation
 from rtrec.projector.event_row import EventRow
+from rtrec.projector.projection import Projection
 from rtrec.projector.state import (
     ErrorRow,
     ItemState,
@@ -30,23 +30,11 @@ from rtrec.projector.state import (
     SessionUpdateRow,
     TurnState,
 )
-from rtrec.protocols.base import UNPARSABLE, AudioChunk, MediaFact, MediaRow
+from rtrec.protocols.media import MediaRow
+from rtrec.protocols.parsing import UNPARSABLE
 
 if TYPE_CHECKING:
     from rtrec.protocols.base import Adapter
-
-
-class Spec(NamedTuple):
-    """How one event type is applied."""
-
-    handler: Callable[[Projector, EventRow, Any], None]
-    # Decodes the row's payload; None when the handler needs the row's columns only.
-    # A decoder returning None marks the event malformed.
-    decode: Callable[[EventRow], Any] | None
-    direction: str  # the side that sends this type: "client", "server" or "both"
-
-
-Handlers = Mapping[str, Spec]
 
 
 @dataclass
@@ -60,7 +48,10 @@ class Changes:
     errors: list[ErrorRow] = field(default_factory=list)
 
 
-class Projector:
+class Projector(Projection):
+    """Drives the fold: each row goes to its adapter's media fold, then to the handler the
+    adapter names for its type, which changes this projection."""
+
     def __init__(
         self,
         session: SessionState,
@@ -70,26 +61,15 @@ class Projector:
     ) -> None:
         from rtrec.protocols import adapter_named
 
-        self.session = session
+        super().__init__(session, items, responses, turns)
         self.adapter: Adapter = adapter_named(session.protocol)
         if session.work.__struct_config__.tag != self.adapter.name:
             # A new session's state starts as Realtime's: give it its own protocol's.
             session.work = self.adapter.work()
-        self.items = items if items is not None else {}
-        self.responses = responses if responses is not None else {}
-        self.turns = turns if turns is not None else {}
-        self.dirty_items: set[str] = set()
-        self.dirty_responses: set[str] = set()
-        self.dirty_turns: set[str] = set()
-        self.new_updates: list[SessionUpdateRow] = []
-        self.new_errors: list[ErrorRow] = []
-        self.conversation = Conversation(self.items, self.dirty_items)
         self._handlers = self.adapter.handlers
         self._media_types = self.adapter.media_types
         self._known_types = self.adapter.known_types
         self._untyped = self.adapter.types_untyped
-        # The media facts of the row being applied (audio chunks, their formats).
-        self.facts: list[MediaFact] = []
 
     # -- folding ----------------------------------------------------------------------
 
@@ -115,22 +95,21 @@ class Projector:
             )
         else:
             self.facts = []
-        spec = self._handlers.get(row.type)  # type: ignore[arg-type]
+        spec = self._handlers.get(row.type) if row.type is not None else None
         if spec is None:
             self._unhandled(row)
             return
-        handler, decode, direction = spec
-        if row.direction != direction and direction != "both":
+        if row.direction != spec.direction and spec.direction != "both":
             self.count_unknown(f"{row.direction}:{row.type}")
             return
         event = None
-        if decode is not None:
-            event = decode(row)
+        if spec.decode is not None:
+            event = spec.decode(row)
             if event is None:
                 self.session.malformed_events += 1
                 return
         try:
-            handler(self, row, event)
+            spec.handler(self, row, event)
         except Exception as exc:  # a server quirk the fold did not foresee: never fatal
             self.session.malformed_events += 1
             self.count_unknown(f"(not applied: {row.type}: {type(exc).__name__})", event=False)
@@ -147,49 +126,7 @@ class Projector:
             self.count_unknown(row.type)
         # Known types without a handler change nothing the projection shows.
 
-    # -- state access for the handlers --------------------------------------------
-
-    def item(self, item_id: str, t_ns: int) -> ItemState:
-        """The item with this id, created on first mention; marked as changed."""
-        item = self.items.get(item_id)
-        if item is None:
-            item = self.items[item_id] = ItemState(item_id=item_id, first_ns=t_ns)
-        self.dirty_items.add(item_id)
-        return item
-
-    def response(self, response_id: str, t_ns: int) -> ResponseState:
-        response = self.responses.get(response_id)
-        if response is None:
-            response = self.responses[response_id] = ResponseState(response_id=response_id)
-        self.dirty_responses.add(response_id)
-        return response
-
-    def count_unknown(self, key: str, *, event: bool = True) -> None:
-        """Count an unknown event type (or, with event=False, an unknown item/content type)."""
-        session = self.session
-        if event:
-            session.unknown_events += 1
-        session.unknown_types[key] = session.unknown_types.get(key, 0) + 1
-
-    def count_audio(self) -> float:
-        """Add the row's audio chunks to the session's totals; their duration in ms."""
-        session = self.session
-        total_ms = 0.0
-        for fact in self.facts:
-            if not isinstance(fact, AudioChunk):
-                continue
-            ms = fact.duration_ms
-            if fact.track == "user":
-                session.audio_in_bytes += fact.nbytes
-                session.audio_in_ms += ms
-            else:
-                session.audio_out_bytes += fact.nbytes
-                session.audio_out_ms += ms
-            total_ms += ms
-        return total_ms
-
     # -- handing changes to the store -------------------------------------------------
-
     def take_changes(self) -> Changes:
         changes = Changes(
             items=[self.items[i] for i in sorted(self.dirty_items)],

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rtrec.protocols.base import Adapter, Json
+    from rtrec.protocols.base import Adapter
+    from rtrec.protocols.parsing import Json
 
 DEFAULT_PROTOCOL = "realtime"
 # Name → the module that defines its ADAPTER; the order is the order of recognition.
@@ -66,7 +67,7 @@ def protocol_of_frames(frames: Iterable[tuple[str, str | bytes]]) -> str:
     A first object no adapter claims is Realtime's (its events are the default).  A
     binary frame counts when it holds a JSON object (Gemini's server sends them so).
     """
-    from rtrec.protocols.base import parse_object
+    from rtrec.protocols.parsing import parse_object
 
     for direction, frame in frames:
         obj = parse_object(frame)

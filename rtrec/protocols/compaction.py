@@ -19,7 +19,8 @@ from typing import Any, Union
 
 import msgspec
 
-from rtrec.protocols.base import UNPARSABLE, EncodedFrame
+from rtrec.protocols.base import EncodedFrame
+from rtrec.protocols.parsing import UNPARSABLE
 from rtrec.secrets import scrub_frame
 
 _JSON_SPACE = " \t\n\r"
@@ -108,8 +109,8 @@ class FieldCompactor:
             text_structs.append(
                 msgspec.defstruct(name + "Text", [(field, str)], tag=event_type, tag_field="type")
             )
-        self._bytes = msgspec.json.Decoder(Union[tuple(byte_structs)])  # type: ignore[arg-type]  # noqa: UP007
-        self._text = msgspec.json.Decoder(Union[tuple(text_structs)])  # type: ignore[arg-type]  # noqa: UP007
+        self._bytes = msgspec.json.Decoder(Union[tuple(byte_structs)])  # noqa: UP007
+        self._text = msgspec.json.Decoder(Union[tuple(text_structs)])  # noqa: UP007
         self._keys = {event_type: f'"{field}"' for event_type, field in self.fields.items()}
 
     def compact(

@@ -19,13 +19,14 @@ from typing import Any
 
 import msgspec
 
-from rtrec.projector.fold import Handlers, Spec
-from rtrec.protocols.base import UNPARSABLE, Adapter, EncodedFrame, Envelope, Json
+from rtrec.projector.spec import Handlers, spec
+from rtrec.protocols.base import Adapter, EncodedFrame, Envelope
 from rtrec.protocols.describe import Description
 from rtrec.protocols.gemini import compaction, describe
 from rtrec.protocols.gemini.media import AUDIO_TYPES, GeminiMedia
 from rtrec.protocols.gemini.messages import CLIENT_KINDS, KINDS, SERVER_KINDS, kind_of
 from rtrec.protocols.gemini.work import GeminiWork
+from rtrec.protocols.parsing import UNPARSABLE, Json
 
 # One lazily decoded field per spelling of each kind: finding a frame's kind reads
 # no more than its top-level keys.
@@ -116,21 +117,30 @@ class GeminiAdapter(Adapter):
 
     @cached_property
     def handlers(self) -> Handlers:
+        from rtrec.protocols.gemini import messages as m
         from rtrec.protocols.gemini import replies, session, tools, users
-        from rtrec.protocols.gemini.decoding import decode_row
+        from rtrec.protocols.gemini.decoding import decoded
 
         return {
-            "setup": Spec(session.on_setup, decode_row, "client"),
-            "setupComplete": Spec(session.on_setup_complete, decode_row, "server"),
-            "clientContent": Spec(users.on_client_content, decode_row, "client"),
-            "realtimeInput": Spec(users.on_realtime_input, None, "client"),
-            "serverContent": Spec(replies.on_server_content, decode_row, "server"),
-            "usageMetadata": Spec(replies.on_usage, decode_row, "server"),
-            "toolCall": Spec(tools.on_tool_call, decode_row, "server"),
-            "toolResponse": Spec(tools.on_tool_response, decode_row, "client"),
-            "toolCallCancellation": Spec(tools.on_cancellation, decode_row, "server"),
-            "goAway": Spec(session.on_go_away, decode_row, "server"),
-            "error": Spec(session.on_error, decode_row, "server"),
+            "setup": spec(session.on_setup, decoded(m.SetupMessage), "client"),
+            "setupComplete": spec(
+                session.on_setup_complete, decoded(m.SetupCompleteMessage), "server"
+            ),
+            "clientContent": spec(
+                users.on_client_content, decoded(m.ClientContentMessage), "client"
+            ),
+            "realtimeInput": spec(users.on_realtime_input, None, "client"),
+            "serverContent": spec(
+                replies.on_server_content, decoded(m.ServerContentMessage), "server"
+            ),
+            "usageMetadata": spec(replies.on_usage, decoded(m.UsageMetadataMessage), "server"),
+            "toolCall": spec(tools.on_tool_call, decoded(m.ToolCallMessage), "server"),
+            "toolResponse": spec(tools.on_tool_response, decoded(m.ToolResponseMessage), "client"),
+            "toolCallCancellation": spec(
+                tools.on_cancellation, decoded(m.ToolCallCancellationMessage), "server"
+            ),
+            "goAway": spec(session.on_go_away, decoded(m.GoAwayMessage), "server"),
+            "error": spec(session.on_error, decoded(m.ErrorMessage), "server"),
         }
 
     def describe(self, event_type: str | None, frame: str) -> Description:

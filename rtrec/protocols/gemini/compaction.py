@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from rtrec.audio_format import PCM16_24K
-from rtrec.protocols.base import UNPARSABLE, EncodedFrame
+from rtrec.protocols.base import EncodedFrame
 from rtrec.protocols.compaction import canonical_end, string_value_start
 from rtrec.protocols.gemini.media import (
     MODEL_CONTENT,
@@ -30,6 +30,7 @@ from rtrec.protocols.gemini.media import (
     user_blobs,
 )
 from rtrec.protocols.gemini.messages import kind_of
+from rtrec.protocols.parsing import UNPARSABLE
 from rtrec.secrets import scrub_frame
 from rtrec.store.frames import AUDIO_URLSAFE
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 
 from rtrec.projector.event_row import EventRow
+from rtrec.protocols.event_union import decoding_as
 from rtrec.protocols.gemini.messages import UnknownMessage, decode_message
 
+T = TypeVar("T")
 
-def decode_row(row: EventRow) -> Any:
+
+def decoded(cls: type[T]) -> Callable[[EventRow], T | None]:
+    """The row decoder of the handler that takes a `cls` message."""
+    return decoding_as(decode_row, cls)
+
+
+def decode_row(row: EventRow) -> object:
     """The row's message; None if it cannot be read (the projector counts it malformed)."""
     frame = row.frame
     message = decode_message(frame) if frame is not None else None

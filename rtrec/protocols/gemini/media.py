@@ -23,8 +23,9 @@ from typing import Any
 
 import msgspec
 
-from rtrec.audio_format import PCM16_16K, PCM16_24K, AudioFormat
-from rtrec.protocols.base import (
+from rtrec.audio_format import PCM16_16K, PCM16_24K, AudioFormat, Encoding
+from rtrec.protocols.gemini.messages import camel
+from rtrec.protocols.media import (
     AssistantFlushed,
     AudioChunk,
     MediaFact,
@@ -32,11 +33,8 @@ from rtrec.protocols.base import (
     MediaRow,
     ReplyDone,
     UserCommitted,
-    base64_decoded_length,
-    decode_base64,
-    parse_object,
 )
-from rtrec.protocols.gemini.messages import camel
+from rtrec.protocols.parsing import base64_decoded_length, decode_base64, parse_object
 
 USER_AUDIO = "realtimeInput"
 MODEL_CONTENT = "serverContent"
@@ -59,7 +57,7 @@ _TURN_FIELDS = frozenset(
         "urlContextMetadata",
     }
 )
-_ENCODINGS: dict[str, tuple[str, int]] = {
+_ENCODINGS: dict[str, tuple[Encoding, int]] = {
     "audio/pcm": ("pcm16", 0),
     "audio/l16": ("pcm16", 0),
     "audio/pcmu": ("g711_ulaw", 8000),
@@ -101,7 +99,7 @@ def audio_format(mime: Any, default: AudioFormat) -> AudioFormat | None:
             rate = int(value)
     if rate == 0:
         rate = default.rate
-    return AudioFormat(encoding, rate)  # type: ignore[arg-type]
+    return AudioFormat(encoding, rate)
 
 
 def _get(obj: Any, name: str) -> Any:

@@ -20,7 +20,7 @@ from typing import Any, Union
 
 import msgspec
 
-from rtrec.protocols.base import UNPARSABLE
+from rtrec.protocols.parsing import UNPARSABLE
 
 # Every known top-level field, in the order that decides a message's kind.
 CLIENT_KINDS = ("setup", "clientContent", "realtimeInput", "toolResponse", "contextUpdate")

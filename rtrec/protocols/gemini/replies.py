@@ -18,21 +18,25 @@ from typing import Any
 import msgspec
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector
+from rtrec.projector.projection import Projection
 from rtrec.projector.state import ItemState, Part, ResponseState
-from rtrec.protocols.base import AudioChunk
 from rtrec.protocols.gemini.decoding import compact_json
 from rtrec.protocols.gemini.media import COMPLETED, INTERRUPTED, OPENED
-from rtrec.protocols.gemini.messages import ServerContentMessage, UsageMetadata
+from rtrec.protocols.gemini.messages import (
+    ServerContentMessage,
+    UsageMetadata,
+    UsageMetadataMessage,
+)
 from rtrec.protocols.gemini.turns import attach
 from rtrec.protocols.gemini.users import end_speech, hear
-from rtrec.protocols.gemini.work import gemini_work
+from rtrec.protocols.gemini.work import GeminiWork
+from rtrec.protocols.media import AudioChunk
 
 _ENDED = COMPLETED | INTERRUPTED
 
 
-def on_server_content(p: Projector, row: EventRow, message: ServerContentMessage) -> None:
-    work = gemini_work(p)
+def on_server_content(p: Projection, row: EventRow, message: ServerContentMessage) -> None:
+    work = p.work_of(GeminiWork)
     media = work.media
     marks = media.marks
     content = message.server_content
@@ -62,15 +66,15 @@ def on_server_content(p: Projector, row: EventRow, message: ServerContentMessage
         _close(p, row, reply_id, "interrupted" if marks & INTERRUPTED else "completed")
 
 
-def on_usage(p: Projector, row: EventRow, message: Any) -> None:
+def on_usage(p: Projection, row: EventRow, message: UsageMetadataMessage) -> None:
     """usageMetadata on its own: the open model turn's, or the last one's."""
-    media = gemini_work(p).media
+    media = p.work_of(GeminiWork).media
     if message.usage_metadata is not None and media.turns:
         response = p.response(media.current_reply, row.t_ns)
         response.usage = usage_json(message.usage_metadata)
 
 
-def _open(p: Projector, row: EventRow, reply_id: str) -> None:
+def _open(p: Projection, row: EventRow, reply_id: str) -> None:
     response = p.response(reply_id, row.t_ns)
     response.status = "in_progress"
     response.created_ns = row.t_ns
@@ -79,11 +83,11 @@ def _open(p: Projector, row: EventRow, reply_id: str) -> None:
     if modalities is not None:
         response.modalities = compact_json(modalities)
     response.voice = config.get("voice") if isinstance(config.get("voice"), str) else None
-    gemini_work(p).reply_has_text = False
+    p.work_of(GeminiWork).reply_has_text = False
     attach(p, response)
 
 
-def _audio(p: Projector, row: EventRow, response: ResponseState) -> None:
+def _audio(p: Projection, row: EventRow, response: ResponseState) -> None:
     chunks = [fact for fact in p.facts if isinstance(fact, AudioChunk)]
     if not chunks:
         return
@@ -105,9 +109,9 @@ def _audio(p: Projector, row: EventRow, response: ResponseState) -> None:
 
 
 def _say(
-    p: Projector, row: EventRow, response: ResponseState, fragment: str, *, transcript: bool
+    p: Projection, row: EventRow, response: ResponseState, fragment: str, *, transcript: bool
 ) -> None:
-    work = gemini_work(p)
+    work = p.work_of(GeminiWork)
     if transcript:
         if response.first_transcript_ns is None:
             response.first_transcript_ns = row.t_ns
@@ -128,7 +132,7 @@ def _say(
         part.text = (part.text or "") + fragment
 
 
-def _message(p: Projector, row: EventRow, response: ResponseState) -> ItemState:
+def _message(p: Projection, row: EventRow, response: ResponseState) -> ItemState:
     """The turn's assistant message, entering the conversation now if it is new."""
     item = p.item(response.response_id, row.t_ns)
     if not item.in_conversation:
@@ -145,7 +149,7 @@ def _message(p: Projector, row: EventRow, response: ResponseState) -> ItemState:
     return item
 
 
-def _close(p: Projector, row: EventRow, reply_id: str, status: str) -> None:
+def _close(p: Projection, row: EventRow, reply_id: str, status: str) -> None:
     response = p.response(reply_id, row.t_ns)
     response.status = status
     response.done_ns = row.t_ns

@@ -17,8 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector
-from rtrec.projector.state import ErrorRow, SessionUpdateRow
+from rtrec.projector.projection import Projection
 from rtrec.protocols.gemini.messages import (
     ErrorMessage,
     GoAwayMessage,
@@ -98,50 +97,31 @@ def setup_config(previous: dict[str, Any], message: SetupMessage) -> dict[str, A
     return config
 
 
-def on_setup(p: Projector, row: EventRow, message: SetupMessage) -> None:
-    session = p.session
-    session.config = setup_config(session.config, message)
-    p.new_updates.append(
-        SessionUpdateRow(seq=row.seq, t_ns=row.t_ns, event_type="setup", config=session.config)
-    )
+def on_setup(p: Projection, row: EventRow, message: SetupMessage) -> None:
+    p.record_config(row, setup_config(p.session.config, message), event_type="setup")
 
 
-def on_setup_complete(p: Projector, row: EventRow, message: SetupCompleteMessage) -> None:
+def on_setup_complete(p: Projection, row: EventRow, message: SetupCompleteMessage) -> None:
     session_id = message.setup_complete.session_id
     if p.session.provider_session_id is None and session_id:
         p.session.provider_session_id = session_id
 
 
-def on_error(p: Projector, row: EventRow, message: ErrorMessage) -> None:
+def on_error(p: Projection, row: EventRow, message: ErrorMessage) -> None:
     info = message.error
-    p.session.errors += 1
-    p.new_errors.append(
-        ErrorRow(
-            seq=row.seq,
-            t_ns=row.t_ns,
-            type=_text(info.status),
-            code=_text(info.code),
-            message=_text(info.message),
-            param=None,
-            client_event_id=None,
-        )
-    )
+    p.record_error(row, type=_text(info.status), code=_text(info.code), message=_text(info.message))
 
 
-def on_go_away(p: Projector, row: EventRow, message: GoAwayMessage) -> None:
+def on_go_away(p: Projection, row: EventRow, message: GoAwayMessage) -> None:
     left = message.go_away.time_left
-    p.new_errors.append(
-        ErrorRow(
-            seq=row.seq,
-            t_ns=row.t_ns,
-            type="goAway",
-            code=None,
-            message=f"the server will close the connection in {left}"
-            if left
-            else "the server will close the connection soon",
-            param=None,
-            client_event_id=None,
-        )
+    p.record_error(
+        row,
+        type="goAway",
+        code=None,
+        message=f"the server will close the connection in {left}"
+        if left
+        else "the server will close the connection soon",
+        counted=False,  # a notice: the session has not failed
     )
 
 

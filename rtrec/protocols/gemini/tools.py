@@ -10,7 +10,7 @@ compact JSON (`{}` when there are none), `output` = the matching function respon
 from __future__ import annotations
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector
+from rtrec.projector.projection import Projection
 from rtrec.projector.state import ItemState
 from rtrec.protocols.gemini.decoding import compact_json
 from rtrec.protocols.gemini.messages import (
@@ -19,11 +19,11 @@ from rtrec.protocols.gemini.messages import (
     ToolCallMessage,
     ToolResponseMessage,
 )
-from rtrec.protocols.gemini.work import gemini_work
+from rtrec.protocols.gemini.work import GeminiWork
 
 
-def on_tool_call(p: Projector, row: EventRow, message: ToolCallMessage) -> None:
-    media = gemini_work(p).media
+def on_tool_call(p: Projection, row: EventRow, message: ToolCallMessage) -> None:
+    media = p.work_of(GeminiWork).media
     reply_id = media.current_reply if media.open else None
     for index, call in enumerate(message.tool_call.function_calls):
         item_id = call.id or f"call-{row.seq}-{index}"
@@ -43,7 +43,7 @@ def on_tool_call(p: Projector, row: EventRow, message: ToolCallMessage) -> None:
         p.conversation.insert(item, None)
 
 
-def on_tool_response(p: Projector, row: EventRow, message: ToolResponseMessage) -> None:
+def on_tool_response(p: Projection, row: EventRow, message: ToolResponseMessage) -> None:
     for answer in message.tool_response.function_responses:
         item = _call_for(p, answer)
         if item is None:
@@ -54,7 +54,7 @@ def on_tool_response(p: Projector, row: EventRow, message: ToolResponseMessage) 
         p.dirty_items.add(item.item_id)
 
 
-def on_cancellation(p: Projector, row: EventRow, message: ToolCallCancellationMessage) -> None:
+def on_cancellation(p: Projection, row: EventRow, message: ToolCallCancellationMessage) -> None:
     for call_id in message.tool_call_cancellation.ids:
         item = p.items.get(call_id)
         if item is not None and item.type == "function_call":
@@ -62,7 +62,7 @@ def on_cancellation(p: Projector, row: EventRow, message: ToolCallCancellationMe
             p.dirty_items.add(call_id)
 
 
-def _call_for(p: Projector, answer: FunctionResponse) -> ItemState | None:
+def _call_for(p: Projection, answer: FunctionResponse) -> ItemState | None:
     """The call a response answers: by id, else the latest unanswered call of that name."""
     if answer.id:
         item = p.items.get(answer.id)

@@ -21,13 +21,13 @@ is answered by that turn.  Latency is then measured to the model turn's first au
 
 from __future__ import annotations
 
-from rtrec.projector.fold import Projector
+from rtrec.projector.projection import Projection
 from rtrec.projector.state import ResponseState, TurnState
-from rtrec.protocols.gemini.work import gemini_work
+from rtrec.protocols.gemini.work import GeminiWork
 
 
-def start_turn(p: Projector, item_id: str, kind: str, t_ns: int, end_kind: str) -> TurnState:
-    work = gemini_work(p)
+def start_turn(p: Projection, item_id: str, kind: str, t_ns: int, end_kind: str) -> TurnState:
+    work = p.work_of(GeminiWork)
     turn = TurnState(
         item_id=item_id, turn_index=work.turns, input=kind, committed_ns=t_ns, end_kind=end_kind
     )
@@ -38,9 +38,9 @@ def start_turn(p: Projector, item_id: str, kind: str, t_ns: int, end_kind: str) 
     return turn
 
 
-def attach(p: Projector, response: ResponseState) -> None:
+def attach(p: Projection, response: ResponseState) -> None:
     """The latest user turn, if unanswered, is answered by this model turn."""
-    turn_id = gemini_work(p).current_turn
+    turn_id = p.work_of(GeminiWork).current_turn
     turn = p.turns.get(turn_id) if turn_id is not None else None
     if turn is None or turn.response_id is not None or response.turn_item_id is not None:
         return
@@ -51,7 +51,7 @@ def attach(p: Projector, response: ResponseState) -> None:
     p.dirty_responses.add(response.response_id)
 
 
-def answered(p: Projector, turn: TurnState) -> bool:
+def answered(p: Projection, turn: TurnState) -> bool:
     """Whether the model turn answering this user turn has produced output yet."""
     response = p.responses.get(turn.response_id) if turn.response_id else None
     if response is None:
@@ -59,7 +59,7 @@ def answered(p: Projector, turn: TurnState) -> bool:
     return response.first_audio_ns is not None or response.first_text_ns is not None
 
 
-def mark_end(p: Projector, turn: TurnState, t_ns: int, kind: str) -> None:
+def mark_end(p: Projection, turn: TurnState, t_ns: int, kind: str) -> None:
     """The user's input ended at t_ns (as `kind` says), unless the model already answered."""
     if answered(p, turn):
         return

@@ -14,25 +14,23 @@ spoken messages that `inputTranscription` reveals.  Pure.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector
+from rtrec.projector.projection import Projection
 from rtrec.projector.state import ItemState, Part, TurnState
-from rtrec.protocols.base import AudioChunk
 from rtrec.protocols.gemini.messages import (
     ClientContentMessage,
     RealtimeInputMessage,
     decode_message,
 )
 from rtrec.protocols.gemini.turns import attach, mark_end, start_turn
-from rtrec.protocols.gemini.work import gemini_work
+from rtrec.protocols.gemini.work import GeminiWork
+from rtrec.protocols.media import AudioChunk
 
 # Markers of a realtimeInput that is more than audio (audio frames skip decoding).
 _NOT_ONLY_AUDIO = ('"text"', "activity", "Activity", "audioStreamEnd", "audio_stream_end")
 
 
-def _message(p: Projector, item_id: str, t_ns: int, role: str, source: str) -> ItemState:
+def _message(p: Projection, item_id: str, t_ns: int, role: str, source: str) -> ItemState:
     item = p.item(item_id, t_ns)
     item.type = "message"
     item.role = role
@@ -42,7 +40,7 @@ def _message(p: Projector, item_id: str, t_ns: int, role: str, source: str) -> I
     return item
 
 
-def on_client_content(p: Projector, row: EventRow, message: ClientContentMessage) -> None:
+def on_client_content(p: Projection, row: EventRow, message: ClientContentMessage) -> None:
     content = message.client_content
     t_ns = row.t_ns
     last_user: TurnState | None = None
@@ -64,7 +62,7 @@ def on_client_content(p: Projector, row: EventRow, message: ClientContentMessage
         return
     if last_user is None:
         # A bare turnComplete completes the user turn sent before it.
-        current = gemini_work(p).current_turn
+        current = p.work_of(GeminiWork).current_turn
         pending = p.turns.get(current) if current is not None else None
         if pending is None or pending.end_kind != "message" or pending.response_id is not None:
             return
@@ -74,8 +72,8 @@ def on_client_content(p: Projector, row: EventRow, message: ClientContentMessage
     p.dirty_turns.add(last_user.item_id)
 
 
-def on_realtime_input(p: Projector, row: EventRow, _: Any) -> None:
-    work = gemini_work(p)
+def on_realtime_input(p: Projection, row: EventRow, _: None) -> None:
+    work = p.work_of(GeminiWork)
     ms = p.count_audio()
     if ms:
         work.speech_audio_ms += ms
@@ -116,16 +114,16 @@ def on_realtime_input(p: Projector, row: EventRow, _: Any) -> None:
         _speech_ended(p, t_ns, "audio_stream_end")
 
 
-def _speech_ended(p: Projector, t_ns: int, kind: str) -> None:
-    work = gemini_work(p)
+def _speech_ended(p: Projection, t_ns: int, kind: str) -> None:
+    work = p.work_of(GeminiWork)
     turn = p.turns.get(work.speech_id) if work.speech_id is not None else None
     if turn is not None:
         mark_end(p, turn, t_ns, kind)
 
 
-def hear(p: Projector, row: EventRow, fragment: str) -> None:
+def hear(p: Projection, row: EventRow, fragment: str) -> None:
     """An inputTranscription fragment: the open spoken message grows, or one opens."""
-    work = gemini_work(p)
+    work = p.work_of(GeminiWork)
     t_ns = row.t_ns
     item = p.items.get(work.speech_id) if work.speech_id is not None else None
     if item is None:
@@ -159,9 +157,9 @@ def hear(p: Projector, row: EventRow, fragment: str) -> None:
     part.transcript = (part.transcript or "") + fragment
 
 
-def end_speech(p: Projector, t_ns: int) -> None:
+def end_speech(p: Projection, t_ns: int) -> None:
     """A model turn ended: the spoken message (if any) is complete; a new gap begins."""
-    work = gemini_work(p)
+    work = p.work_of(GeminiWork)
     item = p.items.get(work.speech_id) if work.speech_id is not None else None
     if item is not None:
         item.status = "completed"

@@ -7,14 +7,9 @@ model turns.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import msgspec
 
 from rtrec.protocols.gemini.media import GeminiMedia
-
-if TYPE_CHECKING:
-    from rtrec.projector.fold import Projector
 
 
 class GeminiWork(msgspec.Struct, kw_only=True, tag="gemini"):
@@ -31,10 +26,3 @@ class GeminiWork(msgspec.Struct, kw_only=True, tag="gemini"):
     # The latest user turn (a user message's item id), answered or not.
     current_turn: str | None = None
     turns: int = 0
-
-
-def gemini_work(p: Projector) -> GeminiWork:
-    """The Gemini bookkeeping of the session a Gemini handler is applying to."""
-    work = p.session.work
-    assert isinstance(work, GeminiWork)
-    return work

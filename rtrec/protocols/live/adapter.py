@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from functools import cached_property
 
-from rtrec.projector.fold import Handlers, Spec
-from rtrec.protocols.base import Adapter, EncodedFrame, Envelope, Json
+from rtrec.projector.spec import Handlers, merge_handlers
+from rtrec.protocols.base import Adapter, Envelope
 from rtrec.protocols.compaction import FieldCompactor
 from rtrec.protocols.describe import Description
 from rtrec.protocols.live import describe, events
 from rtrec.protocols.live.media import AUDIO_TYPES, CONTROL_TYPES, LiveMedia
 from rtrec.protocols.live.scrub import SCRUB_TYPES, scrub_session_frame
 from rtrec.protocols.live.work import LiveWork
+from rtrec.protocols.parsing import Json
 
 AUDIO_FIELDS = {
     "session.input_audio.append": "audio",
@@ -37,6 +37,7 @@ _OPENING = frozenset(
         "session.close",
     }
 )
+_COMPACTOR = FieldCompactor(AUDIO_FIELDS)
 
 
 class LiveAdapter(Adapter):
@@ -54,8 +55,9 @@ class LiveAdapter(Adapter):
         "to split it by; export it whole, or with --timeline"
     )
 
-    def __init__(self) -> None:
-        self._compactor = FieldCompactor(AUDIO_FIELDS)
+    # The compactor's own bound methods: a frame costs no extra level of calls.
+    compact = _COMPACTOR.compact
+    audio_key = _COMPACTOR.audio_key
 
     def claims_path(self, path: str) -> bool:
         return _PATH.search(path.partition("?")[0]) is not None
@@ -82,14 +84,6 @@ class LiveAdapter(Adapter):
         event_id = found.event_id if isinstance(found.event_id, str) else None
         return Envelope(kind, event_id, found.item_ref(), found.response_ref())
 
-    def compact(
-        self, frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
-    ) -> EncodedFrame | None:
-        return self._compactor.compact(frame, secrets, patterns)
-
-    def audio_key(self, frame: str) -> str | None:
-        return self._compactor.audio_key(frame)
-
     def direction_of_object(self, obj: Json) -> str | None:
         kind = obj.get("type")
         return events.direction_of(kind) if isinstance(kind, str) else None
@@ -104,13 +98,7 @@ class LiveAdapter(Adapter):
     def handlers(self) -> Handlers:
         from rtrec.protocols.live import delegations, session, transcripts
 
-        table: dict[str, Spec] = {}
-        for module in (session, transcripts, delegations):
-            for name, spec in module.HANDLERS.items():
-                if name in table:
-                    raise RuntimeError(f"two projector handlers for {name}")
-                table[name] = spec
-        return table
+        return merge_handlers(session.HANDLERS, transcripts.HANDLERS, delegations.HANDLERS)
 
     def describe(self, event_type: str | None, frame: str) -> Description:
         return describe.describe(event_type, frame)

@@ -22,17 +22,18 @@ from typing import Any
 import msgspec
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.projection import Projection
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState
 from rtrec.protocols.live import events as ev
-from rtrec.protocols.live.decoding import decode_row
-from rtrec.protocols.live.work import live_work, remember
+from rtrec.protocols.live.decoding import decoded
+from rtrec.protocols.live.work import LiveWork, remember
 
 DELEGATION = "delegation"
 CALL_TYPES = frozenset({"function_call", "mcp_call"})
 
 
-def on_delegation(p: Projector, row: EventRow, event: ev.DelegationCreated) -> None:
+def on_delegation(p: Projection, row: EventRow, event: ev.DelegationCreated) -> None:
     delegation = event.delegation
     if delegation is None or not delegation.id:
         p.session.malformed_events += 1
@@ -52,7 +53,7 @@ def on_delegation(p: Projector, row: EventRow, event: ev.DelegationCreated) -> N
         item.done_ns = row.t_ns
 
 
-def on_client_answer(p: Projector, row: EventRow, event: ev.CommentaryAppend) -> None:
+def on_client_answer(p: Projection, row: EventRow, event: ev.ContextAppend) -> None:
     """Commentary, thinking or instructions the client appended for a delegation."""
     delegation_id = event.delegation_id
     item = p.items.get(delegation_id) if delegation_id else None
@@ -66,7 +67,7 @@ def on_client_answer(p: Projector, row: EventRow, event: ev.CommentaryAppend) ->
     p.dirty_items.add(item.item_id)
 
 
-def on_response_event(p: Projector, row: EventRow, event: ev.ResponseEvent) -> None:
+def on_response_event(p: Projection, row: EventRow, event: ev.ResponseEvent) -> None:
     nested = event.event if isinstance(event.event, dict) else {}
     kind = nested.get("type")
     if kind in ("response.output_item.added", "response.output_item.done"):
@@ -85,13 +86,13 @@ def on_response_event(p: Projector, row: EventRow, event: ev.ResponseEvent) -> N
             item.arguments = nested["arguments"]
 
 
-def on_item_create(p: Projector, row: EventRow, event: ev.ResponseItemCreate) -> None:
+def on_item_create(p: Projection, row: EventRow, event: ev.ResponseItemCreate) -> None:
     """The client's tool result for the Responses backend: the call's output."""
     sent = event.item if isinstance(event.item, dict) else {}
     if sent.get("type") != "function_call_output":
         return
     call_id = sent.get("call_id")
-    item_id = live_work(p).calls.get(call_id) if isinstance(call_id, str) else None
+    item_id = p.work_of(LiveWork).calls.get(call_id) if isinstance(call_id, str) else None
     item = _known(p, item_id)
     if item is None:
         return
@@ -102,7 +103,7 @@ def on_item_create(p: Projector, row: EventRow, event: ev.ResponseItemCreate) ->
 
 
 def _call_item(
-    p: Projector, row: EventRow, snapshot: dict[str, Any], response_id: str | None
+    p: Projection, row: EventRow, snapshot: dict[str, Any], response_id: str | None
 ) -> ItemState | None:
     call_id = snapshot.get("call_id")
     item_id = snapshot.get("id")
@@ -132,11 +133,11 @@ def _call_item(
         p.conversation.insert(item, None)
         item.added_ns = row.t_ns
     if isinstance(item.call_id, str):
-        remember(live_work(p).calls, item.call_id, item_id)
+        remember(p.work_of(LiveWork).calls, item.call_id, item_id)
     return item
 
 
-def _known(p: Projector, item_id: Any) -> ItemState | None:
+def _known(p: Projection, item_id: Any) -> ItemState | None:
     if not isinstance(item_id, str) or item_id not in p.items:
         return None
     return p.item(item_id, 0)  # marks it changed
@@ -155,11 +156,11 @@ def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
 
 
-HANDLERS = {
-    "session.delegation.created": Spec(on_delegation, decode_row, "server"),
-    "session.commentary.append": Spec(on_client_answer, decode_row, "client"),
-    "session.thinking.append": Spec(on_client_answer, decode_row, "client"),
-    "session.instructions.append": Spec(on_client_answer, decode_row, "client"),
-    "response.event": Spec(on_response_event, decode_row, "server"),
-    "response.item.create": Spec(on_item_create, decode_row, "client"),
+HANDLERS: Handlers = {
+    "session.delegation.created": spec(on_delegation, decoded(ev.DelegationCreated), "server"),
+    "session.commentary.append": spec(on_client_answer, decoded(ev.CommentaryAppend), "client"),
+    "session.thinking.append": spec(on_client_answer, decoded(ev.ThinkingAppend), "client"),
+    "session.instructions.append": spec(on_client_answer, decoded(ev.InstructionsAppend), "client"),
+    "response.event": spec(on_response_event, decoded(ev.ResponseEvent), "server"),
+    "response.item.create": spec(on_item_create, decoded(ev.ResponseItemCreate), "client"),
 }

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 
 from rtrec.protocols.describe import Audio, Description, Grow, Line, shorten
+from rtrec.protocols.event_union import UnknownEvent
 from rtrec.protocols.live import events as ev
 from rtrec.protocols.live.config import session_format, voice_of
 from rtrec.protocols.live.events import decode_event
@@ -24,7 +25,7 @@ def describe(event_type: str | None, frame: str) -> Description:
         return Grow("assistant transcript", (None, None), event.delta or "")
     if event is None:
         return Line("(not JSON)", shorten(frame, 48))
-    if isinstance(event, ev.UnknownEvent):
+    if isinstance(event, UnknownEvent):
         return Line(event.type or "(no type)")
     return Line(event_type or "", _detail(event), error=isinstance(event, ev.Error))
 
@@ -42,12 +43,12 @@ def _detail(event: object) -> str:
                 return ""
             at = f" at {offset_ms} ms" if offset_ms is not None else ""
             return f"{delegation.id} → {delegation.target}{at}"
-        case ev.CommentaryAppend() | ev.ThinkingAppend() | ev.InstructionsAppend():
-            content = event.content if isinstance(event.content, str) else ""  # type: ignore[union-attr]
-            who = event.delegation_id or "session"  # type: ignore[union-attr]
+        case ev.ContextAppend():
+            content = event.content if isinstance(event.content, str) else ""
+            who = event.delegation_id or "session"
             return shorten(f'{who} "{content}"')
         case ev.CommentaryAppended() | ev.ThinkingAppended() | ev.InstructionsAppended():
-            return f"{event.start_ms}–{event.end_ms} ms"  # type: ignore[union-attr]
+            return f"{event.start_ms}–{event.end_ms} ms"
         case ev.ResponseEvent(event=nested, delegation_id=delegation_id):
             return _nested_detail(nested, delegation_id)
         case ev.ResponseItemCreate(item=item):

@@ -18,11 +18,12 @@ Pure.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
-from rtrec.protocols.base import UNPARSABLE, Json
+from rtrec.protocols.event_union import EventUnion
+from rtrec.protocols.parsing import UNPARSABLE, Json
 
 # -- Envelope -----------------------------------------------------------------
 
@@ -132,19 +133,23 @@ class FixturePlay(ClientEvent, tag="session.output_audio.fixture.play"):
     audio: str | None = None
 
 
-class InstructionsAppend(ClientEvent, tag="session.instructions.append"):
+class ContextAppend(ClientEvent):
+    """Context the client appends, general or for one delegation."""
+
     content: Any = None
     delegation_id: str | None = None
 
 
-class ThinkingAppend(ClientEvent, tag="session.thinking.append"):
-    content: Any = None
-    delegation_id: str | None = None
+class InstructionsAppend(ContextAppend, tag="session.instructions.append"):
+    pass
 
 
-class CommentaryAppend(ClientEvent, tag="session.commentary.append"):
-    content: Any = None
-    delegation_id: str | None = None
+class ThinkingAppend(ContextAppend, tag="session.thinking.append"):
+    pass
+
+
+class CommentaryAppend(ContextAppend, tag="session.commentary.append"):
+    pass
 
 
 class DecisionCreate(ClientEvent, tag="decision.create"):
@@ -181,12 +186,18 @@ class DtmfSend(ClientEvent, tag="transport.dtmf.send"):
 # Server events.
 
 
-class SessionStarted(ServerEvent, tag="session.started"):
+class SessionSnapshot(ServerEvent):
+    """The server's resolved configuration."""
+
     session: Any = None
 
 
-class SessionUpdated(ServerEvent, tag="session.updated"):
-    session: Any = None
+class SessionStarted(SessionSnapshot, tag="session.started"):
+    pass
+
+
+class SessionUpdated(SessionSnapshot, tag="session.updated"):
+    pass
 
 
 class SessionResumed(ServerEvent, tag="session.resumed"):
@@ -344,62 +355,14 @@ class TransportFailed(ServerEvent, tag="transport.failed"):
     error: Any = None
 
 
-def _tagged(base: type[Event]) -> list[type[Event]]:
-    found: list[type[Event]] = []
-    pending = [base]
-    while pending:
-        cls = pending.pop()
-        for sub in cls.__subclasses__():
-            pending.append(sub)
-            tag = sub.__struct_config__.tag
-            # Bases without a tag of their own are tagged by their class name: skip them.
-            if isinstance(tag, str) and tag != sub.__name__:
-                found.append(sub)
-    return found
-
-
-EVENT_CLASSES: tuple[type[Event], ...] = tuple(_tagged(Event))
-_event_decoder = msgspec.json.Decoder(Union[EVENT_CLASSES])  # noqa: UP007
-
-
-def _tag(cls: type[Event]) -> str:
-    return cls.__struct_config__.tag  # type: ignore[return-value]
-
-
-EVENT_TYPES: frozenset[str] = frozenset(_tag(c) for c in EVENT_CLASSES)
-CLIENT_EVENT_TYPES: frozenset[str] = frozenset(
-    _tag(c) for c in EVENT_CLASSES if issubclass(c, ClientEvent)
-)
+# The union of the classes above, and what it derives from their tags.
+EVENTS = EventUnion(Event, ClientEvent)
+EVENT_CLASSES: tuple[type[Event], ...] = EVENTS.classes
+EVENT_TYPES: frozenset[str] = EVENTS.types
+CLIENT_EVENT_TYPES: frozenset[str] = EVENTS.client_types
+decode_event = EVENTS.decode
 # Sent by either side (the sideband's copies of client audio; DTMF's two meanings).
 BOTH_WAYS: frozenset[str] = frozenset({"session.input_audio.append", "transport.dtmf.send"})
-
-
-class UnknownEvent(msgspec.Struct):
-    """A frame the union does not interpret: an unknown type, or an unexpected shape."""
-
-    type: str | None
-    data: Any
-    reason: str
-
-
-def decode_event(frame: str | bytes) -> Event | UnknownEvent | None:
-    """The interpreted event of a text frame; None if the frame is not JSON."""
-    try:
-        return _event_decoder.decode(frame)
-    except msgspec.ValidationError as exc:
-        failure = str(exc)
-    except UNPARSABLE:
-        return None
-    try:
-        data = msgspec.json.decode(frame)
-    except UNPARSABLE:
-        return None
-    kind = data.get("type") if isinstance(data, dict) else None
-    if not isinstance(kind, str):
-        return UnknownEvent(None, data, "no type")
-    if kind in EVENT_TYPES:
-        return UnknownEvent(kind, data, f"unexpected shape: {failure}")
-    return UnknownEvent(kind, data, "unknown type")
 
 
 def direction_of(event_type: str | None) -> str | None:

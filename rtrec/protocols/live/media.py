@@ -20,8 +20,8 @@ from typing import Any
 import msgspec
 
 from rtrec.audio_format import DEFAULT_FORMAT, PCM16_24K, AudioFormat
-from rtrec.protocols.base import AudioChunk, MediaFact, MediaFold, MediaRow, chunk_audio
 from rtrec.protocols.live.config import session_format
+from rtrec.protocols.media import AudioChunk, MediaFact, MediaFold, MediaRow, chunk_audio
 
 INPUT_AUDIO = "session.input_audio.append"
 OUTPUT_AUDIO = "session.output_audio.delta"

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from rtrec.protocols.base import UNPARSABLE
+from rtrec.protocols.parsing import UNPARSABLE
 from rtrec.secrets import REDACTED
 
 SCRUB_TYPES = frozenset(

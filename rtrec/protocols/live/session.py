@@ -15,69 +15,56 @@ from typing import Any
 import msgspec
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector, Spec
-from rtrec.projector.state import ErrorRow, SessionUpdateRow
+from rtrec.projector.projection import Projection
+from rtrec.projector.spec import Handlers, spec
 from rtrec.protocols.live import events as ev
 from rtrec.protocols.live.config import merge_session, with_format
-from rtrec.protocols.live.decoding import decode_row
-from rtrec.protocols.live.work import live_work
+from rtrec.protocols.live.decoding import decoded
+from rtrec.protocols.live.work import LiveWork
 
 
-def on_start(p: Projector, row: EventRow, event: ev.SessionStart) -> None:
+def on_start(p: Projection, row: EventRow, event: ev.SessionStart) -> None:
     """The client's configuration: the model, format and voice it asked for."""
     config = merge_session(p.session.config, event.session)
-    p.session.config = with_format(config, live_work(p).media.fmt)
+    p.session.config = with_format(config, p.work_of(LiveWork).media.fmt)
 
 
-def on_snapshot(p: Projector, row: EventRow, event: ev.SessionStarted) -> None:
+def on_snapshot(p: Projection, row: EventRow, event: ev.SessionSnapshot) -> None:
     """The server's resolved configuration (session.started, session.updated)."""
-    session = p.session
-    config = merge_session(session.config, event.session)
-    session.config = with_format(config, live_work(p).media.fmt)
-    provider_id = event.session.get("id") if isinstance(event.session, dict) else None
-    if session.provider_session_id is None and isinstance(provider_id, str):
-        session.provider_session_id = provider_id
-    p.new_updates.append(
-        SessionUpdateRow(
-            seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
-        )
-    )
+    config = merge_session(p.session.config, event.session)
+    p.record_config(row, with_format(config, p.work_of(LiveWork).media.fmt), event.session)
 
 
-def on_audio(p: Projector, row: EventRow, _: Any) -> None:
+def on_audio(p: Projection, row: EventRow, _: None) -> None:
     p.count_audio()
 
 
-def on_usage(p: Projector, row: EventRow, event: ev.UsageUpdated) -> None:
+def on_usage(p: Projection, row: EventRow, event: ev.UsageUpdated) -> None:
     _take_usage(p, event.usage)
 
 
-def on_closed(p: Projector, row: EventRow, event: ev.SessionClosed) -> None:
+def on_closed(p: Projection, row: EventRow, event: ev.SessionClosed) -> None:
     _take_usage(p, event.usage)
     if isinstance(event.reason, str):
         p.session.closed_reason = event.reason
 
 
-def _take_usage(p: Projector, usage: ev.Usage | None) -> None:
+def _take_usage(p: Projection, usage: ev.Usage | None) -> None:
     seconds = usage.seconds if usage is not None else None
     if isinstance(seconds, int | float) and not isinstance(seconds, bool):
         p.session.usage_seconds = float(seconds)
 
 
-def on_error(p: Projector, row: EventRow, event: ev.Error) -> None:
+def on_error(p: Projection, row: EventRow, event: ev.Error) -> None:
     info = event.error or ev.ErrorInfo()
     client_event_id = _text(info.client_event_id) or event.client_event_id
-    p.session.errors += 1
-    p.new_errors.append(
-        ErrorRow(
-            seq=row.seq,
-            t_ns=row.t_ns,
-            type=_text(info.type),
-            code=_text(info.code),
-            message=_text(info.message),
-            param=_text(info.param),
-            client_event_id=client_event_id,
-        )
+    p.record_error(
+        row,
+        type=_text(info.type),
+        code=_text(info.code),
+        message=_text(info.message),
+        param=_text(info.param),
+        client_event_id=client_event_id,
     )
 
 
@@ -87,14 +74,14 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else msgspec.json.encode(value).decode()
 
 
-HANDLERS = {
-    "session.start": Spec(on_start, decode_row, "client"),
-    "session.started": Spec(on_snapshot, decode_row, "server"),
-    "session.updated": Spec(on_snapshot, decode_row, "server"),
+HANDLERS: Handlers = {
+    "session.start": spec(on_start, decoded(ev.SessionStart), "client"),
+    "session.started": spec(on_snapshot, decoded(ev.SessionStarted), "server"),
+    "session.updated": spec(on_snapshot, decoded(ev.SessionUpdated), "server"),
     # The client's audio; on a sideband, the server's copy of it.
-    "session.input_audio.append": Spec(on_audio, None, "both"),
-    "session.output_audio.delta": Spec(on_audio, None, "server"),
-    "session.usage.updated": Spec(on_usage, decode_row, "server"),
-    "session.closed": Spec(on_closed, decode_row, "server"),
-    "error": Spec(on_error, decode_row, "server"),
+    "session.input_audio.append": spec(on_audio, None, "both"),
+    "session.output_audio.delta": spec(on_audio, None, "server"),
+    "session.usage.updated": spec(on_usage, decoded(ev.UsageUpdated), "server"),
+    "session.closed": spec(on_closed, decoded(ev.SessionClosed), "server"),
+    "error": spec(on_error, decoded(ev.Error), "server"),
 }

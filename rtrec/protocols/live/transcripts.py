@@ -26,17 +26,17 @@ from __future__ import annotations
 from typing import Literal
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.projection import Projection
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState, Part, TurnState
 from rtrec.protocols.live import events as ev
-from rtrec.protocols.live.decoding import decode_row
+from rtrec.protocols.live.decoding import decoded
 from rtrec.protocols.live.work import (
     MAX_OPEN_TURNS,
     MAX_RECENT_STARTS,
     LiveWork,
     Run,
     Start,
-    live_work,
 )
 
 GAP_MS = 800  # a delta starting later than this after the previous one starts a new message
@@ -46,22 +46,22 @@ Speaker = Literal["user", "assistant"]
 _PART_TYPES = {"user": "input_audio", "assistant": "output_audio"}
 
 
-def on_user_delta(p: Projector, row: EventRow, event: ev.TranscriptDelta) -> None:
+def on_user_delta(p: Projection, row: EventRow, event: ev.TranscriptDelta) -> None:
     _delta(p, row, event, "user")
 
 
-def on_assistant_delta(p: Projector, row: EventRow, event: ev.TranscriptDelta) -> None:
+def on_assistant_delta(p: Projection, row: EventRow, event: ev.TranscriptDelta) -> None:
     _delta(p, row, event, "assistant")
 
 
-def _delta(p: Projector, row: EventRow, event: ev.TranscriptDelta, speaker: Speaker) -> None:
+def _delta(p: Projection, row: EventRow, event: ev.TranscriptDelta, speaker: Speaker) -> None:
     start = _ms(event.start_ms)
     end = _ms(event.end_ms) if event.end_ms is not None else start
     if start is None or end is None:
         p.session.malformed_events += 1
         return
     end = max(start, end)
-    work = live_work(p)
+    work = p.work_of(LiveWork)
     run = work.user if speaker == "user" else work.assistant
     if run is None or start - run.last_end_ms > GAP_MS:
         run = _new_message(p, work, row, speaker, start, end)
@@ -90,7 +90,7 @@ def _ms(value: object) -> int | None:
 
 
 def _new_message(
-    p: Projector, work: LiveWork, row: EventRow, speaker: Speaker, start: int, end: int
+    p: Projection, work: LiveWork, row: EventRow, speaker: Speaker, start: int, end: int
 ) -> Run:
     work.messages += 1
     item_id = f"{ITEM_PREFIX}{work.messages}"
@@ -114,7 +114,7 @@ def _new_message(
 # -- replies ------------------------------------------------------------------------
 
 
-def _start_reply(p: Projector, work: LiveWork, item: ItemState, start: int) -> None:
+def _start_reply(p: Projection, work: LiveWork, item: ItemState, start: int) -> None:
     response = p.response(item.item_id, start * MS)
     response.status = "completed"
     response.conversation = "auto"
@@ -131,7 +131,7 @@ def _start_reply(p: Projector, work: LiveWork, item: ItemState, start: int) -> N
         p.dirty_turns.add(turn.item_id)
 
 
-def _assistant_spoke(p: Projector, work: LiveWork, run: Run, start: int) -> None:
+def _assistant_spoke(p: Projection, work: LiveWork, run: Run, start: int) -> None:
     response = p.response(run.item_id, start * MS)
     response.first_text_ns = response.first_transcript_ns = response.first_audio_ns = (
         run.start_ms * MS
@@ -157,7 +157,7 @@ def _assistant_spoke(p: Projector, work: LiveWork, run: Run, start: int) -> None
 # -- turns --------------------------------------------------------------------------
 
 
-def _start_turn(p: Projector, work: LiveWork, item_id: str) -> None:
+def _start_turn(p: Projection, work: LiveWork, item_id: str) -> None:
     p.turns[item_id] = TurnState(
         item_id=item_id, turn_index=work.turns, input="audio", end_kind="transcript_end"
     )
@@ -167,7 +167,7 @@ def _start_turn(p: Projector, work: LiveWork, item_id: str) -> None:
     p.dirty_turns.add(item_id)
 
 
-def _user_spoke(p: Projector, work: LiveWork, run: Run) -> None:
+def _user_spoke(p: Projection, work: LiveWork, run: Run) -> None:
     """The turn's speech now ends at this delta: its answer is looked for again."""
     turn = p.turns.get(run.item_id)
     if turn is None:
@@ -184,7 +184,7 @@ def _user_spoke(p: Projector, work: LiveWork, run: Run) -> None:
     p.dirty_turns.add(turn.item_id)
 
 
-def _offer_answer(p: Projector, turn: TurnState, start: int, item_id: str) -> None:
+def _offer_answer(p: Projection, turn: TurnState, start: int, item_id: str) -> None:
     """An assistant delta starting at `start` answers the turn if it is the first after it."""
     end = turn.audio_end_ms
     if end is None or start < end:
@@ -200,7 +200,7 @@ def _offer_answer(p: Projector, turn: TurnState, start: int, item_id: str) -> No
 # -- barge-in -----------------------------------------------------------------------
 
 
-def _mark_overlap(p: Projector, work: LiveWork) -> None:
+def _mark_overlap(p: Projection, work: LiveWork) -> None:
     """A user message overlapping an assistant message on the session clock interrupted it."""
     user, assistant = work.user, work.assistant
     if user is None or assistant is None:
@@ -215,7 +215,11 @@ def _mark_overlap(p: Projector, work: LiveWork) -> None:
         item.status = "incomplete"
 
 
-HANDLERS = {
-    "session.input_transcript.delta": Spec(on_user_delta, decode_row, "server"),
-    "session.output_transcript.delta": Spec(on_assistant_delta, decode_row, "server"),
+HANDLERS: Handlers = {
+    "session.input_transcript.delta": spec(
+        on_user_delta, decoded(ev.InputTranscriptDelta), "server"
+    ),
+    "session.output_transcript.delta": spec(
+        on_assistant_delta, decoded(ev.OutputTranscriptDelta), "server"
+    ),
 }

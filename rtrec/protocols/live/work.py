@@ -6,14 +6,9 @@ tables folds on exactly as one that never stopped.  Pure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import msgspec
 
 from rtrec.protocols.live.media import LiveMedia
-
-if TYPE_CHECKING:
-    from rtrec.projector.fold import Projector
 
 MAX_RECENT_STARTS = 32  # assistant deltas remembered for turns still being measured
 MAX_OPEN_TURNS = 8  # user turns whose first answer may still change
@@ -46,13 +41,6 @@ class LiveWork(msgspec.Struct, kw_only=True, tag="live"):
     calls: dict[str, str] = msgspec.field(default_factory=dict)  # call_id → item_id
     delegations: dict[str, str] = msgspec.field(default_factory=dict)  # id → item_id
     media: LiveMedia = msgspec.field(default_factory=LiveMedia)
-
-
-def live_work(p: Projector) -> LiveWork:
-    """The GPT-Live bookkeeping of the session a GPT-Live handler is applying to."""
-    work = p.session.work
-    assert isinstance(work, LiveWork)
-    return work
 
 
 def remember(mapping: dict[str, str], key: str, value: str) -> None:

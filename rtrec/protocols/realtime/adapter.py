@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection
 from functools import cached_property
 
-from rtrec.projector.fold import Handlers, Spec
-from rtrec.protocols.base import Adapter, EncodedFrame, Envelope, Json
+from rtrec.projector.spec import Handlers, merge_handlers
+from rtrec.protocols.base import Adapter, Envelope
 from rtrec.protocols.compaction import FieldCompactor
 from rtrec.protocols.describe import Description
+from rtrec.protocols.parsing import Json
 from rtrec.protocols.realtime import describe, events
 from rtrec.protocols.realtime.media import AUDIO_TYPES, CONTROL_TYPES, RealtimeMedia
 from rtrec.protocols.realtime.work import RealtimeWork
@@ -29,6 +28,7 @@ _OPENING = frozenset(
         "transcription_session.update",
     }
 )
+_COMPACTOR = FieldCompactor(AUDIO_FIELDS)
 
 
 class RealtimeAdapter(Adapter):
@@ -39,10 +39,10 @@ class RealtimeAdapter(Adapter):
     known_types = events.EVENT_TYPES
     audio_description = "no input_audio_buffer.append and no response audio deltas"
 
-    def __init__(self) -> None:
-        self._compactor = FieldCompactor(AUDIO_FIELDS)
-        # Called for every frame the writer encodes: skip a level of calls.
-        self.compact = self._compactor.compact  # type: ignore[method-assign]
+    # Called for every frame the writer encodes: the compactor's own bound methods, so a
+    # frame costs no extra level of calls.
+    compact = _COMPACTOR.compact
+    audio_key = _COMPACTOR.audio_key
 
     def claims_path(self, path: str) -> bool:
         return "/realtime" in path.partition("?")[0]
@@ -59,14 +59,6 @@ class RealtimeAdapter(Adapter):
                 found.response_id = found.response.id
         return found
 
-    def compact(
-        self, frame: str, secrets: Collection[str], patterns: Collection[re.Pattern[str]]
-    ) -> EncodedFrame | None:
-        return self._compactor.compact(frame, secrets, patterns)
-
-    def audio_key(self, frame: str) -> str | None:
-        return self._compactor.audio_key(frame)
-
     def direction_of_object(self, obj: Json) -> str | None:
         kind = obj.get("type")
         return events.direction_of(kind) if isinstance(kind, str) else None
@@ -81,13 +73,7 @@ class RealtimeAdapter(Adapter):
     def handlers(self) -> Handlers:
         from rtrec.protocols.realtime import items, responses, session, turns
 
-        table: dict[str, Spec] = {}
-        for module in (session, items, responses, turns):
-            for name, spec in module.HANDLERS.items():
-                if name in table:
-                    raise RuntimeError(f"two projector handlers for {name}")
-                table[name] = spec
-        return table
+        return merge_handlers(session.HANDLERS, items.HANDLERS, responses.HANDLERS, turns.HANDLERS)
 
     def describe(self, event_type: str | None, frame: str) -> Description:
         return describe.describe(event_type, frame)

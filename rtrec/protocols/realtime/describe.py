@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rtrec.protocols.describe import Audio, Description, Grow, Line, shorten
+from rtrec.protocols.event_union import UnknownEvent
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.events import decode_event
 from rtrec.protocols.realtime.formats import session_formats
@@ -30,7 +31,7 @@ def describe(event_type: str | None, frame: str) -> Description:
         return Grow(label, key, getattr(event, "delta", None) or "")
     if event is None:
         return Line("(not JSON)", shorten(frame, 48))
-    if isinstance(event, ev.UnknownEvent):
+    if isinstance(event, UnknownEvent):
         return Line(event.type or "(no type)")
     return Line(event_type or "", _detail(event), error=isinstance(event, ev.Error))
 
@@ -113,7 +114,7 @@ def _item_detail(item: ev.Item | None) -> str:
         return shorten(f"{head} {item.name}({item.arguments or ''})")
     if item.type == "function_call_output":
         return shorten(f"{head} {item.call_id} → {item.output}")
-    texts = [p.text or p.transcript for p in item.content or () if p.text or p.transcript]
+    texts = [text for p in item.content or () if (text := p.text or p.transcript)]
     return shorten(f'{head} "{" ".join(texts)}"') if texts else head
 
 

@@ -16,12 +16,13 @@ real servers send `null` where the documentation promises a value.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
 from rtrec.protocols import base
-from rtrec.protocols.base import UNPARSABLE, Json
+from rtrec.protocols.event_union import EventUnion
+from rtrec.protocols.parsing import UNPARSABLE, Json
 
 # -- Envelope -----------------------------------------------------------------
 
@@ -259,15 +260,15 @@ class OutputAudioBufferCleared(OutputAudioBufferStarted, tag="output_audio_buffe
 # Server events: responses.
 
 
-class _ResponseLifecycle(Event, tag=False):
+class ResponseLifecycle(Event, tag=False):
     response: Response | None = None
 
 
-class ResponseCreated(_ResponseLifecycle, tag="response.created"):
+class ResponseCreated(ResponseLifecycle, tag="response.created"):
     pass
 
 
-class ResponseDone(_ResponseLifecycle, tag="response.done"):
+class ResponseDone(ResponseLifecycle, tag="response.done"):
     pass
 
 
@@ -281,11 +282,16 @@ class OutputItemDone(OutputItemAdded, tag="response.output_item.done"):
     pass
 
 
-class ContentPartAdded(Event, tag="response.content_part.added"):
+class OutputPosition(Event, tag=False):
+    """Where in a response's output an event's content goes."""
+
     response_id: str | None = None
     item_id: str | None = None
     output_index: int | None = None
     content_index: int | None = None
+
+
+class ContentPartAdded(OutputPosition, tag="response.content_part.added"):
     part: ContentPart | None = None
 
 
@@ -293,14 +299,7 @@ class ContentPartDone(ContentPartAdded, tag="response.content_part.done"):
     pass
 
 
-class _OutputPosition(Event, tag=False):
-    response_id: str | None = None
-    item_id: str | None = None
-    output_index: int | None = None
-    content_index: int | None = None
-
-
-class TextDelta(_OutputPosition, tag="response.output_text.delta"):
+class TextDelta(OutputPosition, tag="response.output_text.delta"):
     delta: str = ""
 
 
@@ -308,7 +307,7 @@ class BetaTextDelta(TextDelta, tag="response.text.delta"):
     pass
 
 
-class TextDone(_OutputPosition, tag="response.output_text.done"):
+class TextDone(OutputPosition, tag="response.output_text.done"):
     text: str | None = None
 
 
@@ -316,7 +315,7 @@ class BetaTextDone(TextDone, tag="response.text.done"):
     pass
 
 
-class AudioTranscriptDelta(_OutputPosition, tag="response.output_audio_transcript.delta"):
+class AudioTranscriptDelta(OutputPosition, tag="response.output_audio_transcript.delta"):
     delta: str = ""
 
 
@@ -324,7 +323,7 @@ class BetaAudioTranscriptDelta(AudioTranscriptDelta, tag="response.audio_transcr
     pass
 
 
-class AudioTranscriptDone(_OutputPosition, tag="response.output_audio_transcript.done"):
+class AudioTranscriptDone(OutputPosition, tag="response.output_audio_transcript.done"):
     transcript: str | None = None
 
 
@@ -332,7 +331,7 @@ class BetaAudioTranscriptDone(AudioTranscriptDone, tag="response.audio_transcrip
     pass
 
 
-class AudioDelta(_OutputPosition, tag="response.output_audio.delta"):
+class AudioDelta(OutputPosition, tag="response.output_audio.delta"):
     delta: str = ""  # base64 audio
 
 
@@ -340,7 +339,7 @@ class BetaAudioDelta(AudioDelta, tag="response.audio.delta"):
     pass
 
 
-class AudioDone(_OutputPosition, tag="response.output_audio.done"):
+class AudioDone(OutputPosition, tag="response.output_audio.done"):
     pass
 
 
@@ -470,60 +469,12 @@ class OutputAudioBufferClear(ClientEvent, tag="output_audio_buffer.clear"):
     pass
 
 
-def _all_event_classes() -> list[type[Event]]:
-    found: list[type[Event]] = []
-    pending: list[type[Event]] = [Event]
-    while pending:
-        cls = pending.pop()
-        for sub in cls.__subclasses__():
-            pending.append(sub)
-            if isinstance(sub.__struct_config__.tag, str):
-                found.append(sub)
-    return found
-
-
-EVENT_CLASSES: tuple[type[Event], ...] = tuple(_all_event_classes())
-_event_decoder = msgspec.json.Decoder(Union[EVENT_CLASSES])  # noqa: UP007
-
-
-class UnknownEvent(msgspec.Struct):
-    """A frame the union does not interpret: an unknown type, or an unexpected shape."""
-
-    type: str | None
-    data: Any
-    reason: str
-
-
-def decode_event(frame: str | bytes) -> Event | UnknownEvent | None:
-    """The interpreted event of a text frame; None if the frame is not JSON."""
-    try:
-        return _event_decoder.decode(frame)
-    except msgspec.ValidationError as exc:
-        failure = str(exc)
-    except UNPARSABLE:
-        return None
-    try:
-        data = msgspec.json.decode(frame)
-    except UNPARSABLE:
-        return None
-    kind = data.get("type") if isinstance(data, dict) else None
-    if not isinstance(kind, str):
-        return UnknownEvent(None, data, "no type")
-    if kind in EVENT_TYPES:
-        return UnknownEvent(kind, data, f"unexpected shape: {failure}")
-    return UnknownEvent(kind, data, "unknown type")
-
-
-EVENT_TYPES: frozenset[str] = frozenset(
-    c.__struct_config__.tag
-    for c in EVENT_CLASSES  # type: ignore[misc]
-)
-
-CLIENT_EVENT_TYPES: frozenset[str] = frozenset(
-    c.__struct_config__.tag  # type: ignore[misc]
-    for c in EVENT_CLASSES
-    if issubclass(c, ClientEvent)
-)
+# The union of the classes above, and what it derives from their tags.
+EVENTS = EventUnion(Event, ClientEvent)
+EVENT_CLASSES: tuple[type[Event], ...] = EVENTS.classes
+EVENT_TYPES: frozenset[str] = EVENTS.types
+CLIENT_EVENT_TYPES: frozenset[str] = EVENTS.client_types
+decode_event = EVENTS.decode
 
 # Where each audio-carrying event keeps its base64 audio.
 AUDIO_FIELD: dict[str, str] = {

@@ -10,10 +10,9 @@ conversation.  Pure.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.projection import Projection
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState, Segment
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.content import (
@@ -23,13 +22,13 @@ from rtrec.protocols.realtime.content import (
     part_at,
     set_transcript,
 )
-from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.decoding import decoded
 from rtrec.protocols.realtime.session import take_create
 from rtrec.protocols.realtime.turns import client_turn
-from rtrec.protocols.realtime.work import realtime_work
+from rtrec.protocols.realtime.work import RealtimeWork
 
 
-def merge(p: Projector, item: ItemState, snapshot: ev.Item) -> None:
+def merge(p: Projection, item: ItemState, snapshot: ev.Item) -> None:
     """Merge a snapshot; count item and content types rtrec does not know, once each."""
     before = item.type
     for part_type in merge_item(item, snapshot):
@@ -51,7 +50,9 @@ KNOWN_ITEM_TYPES = frozenset(
 )
 
 
-def announce(p: Projector, row: EventRow, event: ev.ItemAdded, *, may_restore: bool) -> Any:
+def announce(
+    p: Projection, row: EventRow, event: ev.ItemAdded, *, may_restore: bool
+) -> ItemState | None:
     snapshot = event.item or ev.Item()
     item_id = snapshot.id or row.item_id
     if not item_id:
@@ -68,7 +69,7 @@ def announce(p: Projector, row: EventRow, event: ev.ItemAdded, *, may_restore: b
             item.client_event_id = create.event_id
             if create.audio_bytes:
                 item.audio_bytes = create.audio_bytes
-                item.audio_ms = realtime_work(p).media.input.duration_ms(create.audio_bytes)
+                item.audio_ms = p.work_of(RealtimeWork).media.input.duration_ms(create.audio_bytes)
             if after is None:
                 after = create.previous_item_id
     merge(p, item, snapshot)
@@ -88,17 +89,17 @@ def announce(p: Projector, row: EventRow, event: ev.ItemAdded, *, may_restore: b
     return item
 
 
-def on_added(p: Projector, row: EventRow, event: ev.ItemAdded) -> None:
+def on_added(p: Projection, row: EventRow, event: ev.ItemAdded) -> None:
     announce(p, row, event, may_restore=True)
 
 
-def on_done(p: Projector, row: EventRow, event: ev.ItemDone) -> None:
+def on_done(p: Projection, row: EventRow, event: ev.ItemDone) -> None:
     item = announce(p, row, event, may_restore=False)
     if item is not None and item.done_ns is None:
         item.done_ns = row.t_ns
 
 
-def on_retrieved(p: Projector, row: EventRow, event: ev.ItemRetrieved) -> None:
+def on_retrieved(p: Projection, row: EventRow, event: ev.ItemRetrieved) -> None:
     snapshot = event.item or ev.Item()
     if not snapshot.id:
         p.session.malformed_events += 1
@@ -110,7 +111,7 @@ def on_retrieved(p: Projector, row: EventRow, event: ev.ItemRetrieved) -> None:
         item.added_ns = item.added_ns or row.t_ns
 
 
-def on_truncated(p: Projector, row: EventRow, event: ev.ItemTruncated) -> None:
+def on_truncated(p: Projection, row: EventRow, event: ev.ItemTruncated) -> None:
     item_id = event.item_id or row.item_id
     if item_id is None:
         return
@@ -119,7 +120,7 @@ def on_truncated(p: Projector, row: EventRow, event: ev.ItemTruncated) -> None:
     item.truncated_index = event.content_index
 
 
-def on_deleted(p: Projector, row: EventRow, _: Any) -> None:
+def on_deleted(p: Projection, row: EventRow, _: None) -> None:
     item = p.items.get(row.item_id) if row.item_id else None
     if item is not None:
         p.conversation.delete(item, row.t_ns)
@@ -128,7 +129,7 @@ def on_deleted(p: Projector, row: EventRow, _: Any) -> None:
 # -- input audio transcription -----------------------------------------------------
 
 
-def _user_item(p: Projector, row: EventRow, item_id: str | None) -> ItemState | None:
+def _user_item(p: Projection, row: EventRow, item_id: str | None) -> ItemState | None:
     item_id = item_id or row.item_id
     if item_id is None:
         return None
@@ -138,7 +139,7 @@ def _user_item(p: Projector, row: EventRow, item_id: str | None) -> ItemState | 
     return item
 
 
-def on_transcription_delta(p: Projector, row: EventRow, event: ev.TranscriptionDelta) -> None:
+def on_transcription_delta(p: Projection, row: EventRow, event: ev.TranscriptionDelta) -> None:
     item = _user_item(p, row, event.item_id)
     if item is None or item.transcription_status == "completed":
         return  # a late delta would repeat what the completed transcript holds
@@ -147,7 +148,7 @@ def on_transcription_delta(p: Projector, row: EventRow, event: ev.TranscriptionD
 
 
 def on_transcription_completed(
-    p: Projector, row: EventRow, event: ev.TranscriptionCompleted
+    p: Projection, row: EventRow, event: ev.TranscriptionCompleted
 ) -> None:
     item = _user_item(p, row, event.item_id)
     if item is None:
@@ -157,7 +158,7 @@ def on_transcription_completed(
     item.transcription_error = None
 
 
-def on_transcription_failed(p: Projector, row: EventRow, event: ev.TranscriptionFailed) -> None:
+def on_transcription_failed(p: Projection, row: EventRow, event: ev.TranscriptionFailed) -> None:
     item = _user_item(p, row, event.item_id)
     if item is None:
         return
@@ -168,7 +169,7 @@ def on_transcription_failed(p: Projector, row: EventRow, event: ev.Transcription
     item.transcription_error = message if isinstance(message, str) else as_text(error)
 
 
-def on_transcription_segment(p: Projector, row: EventRow, event: ev.TranscriptionSegment) -> None:
+def on_transcription_segment(p: Projection, row: EventRow, event: ev.TranscriptionSegment) -> None:
     item = _user_item(p, row, event.item_id)
     if item is None:
         return
@@ -181,7 +182,7 @@ def on_transcription_segment(p: Projector, row: EventRow, event: ev.Transcriptio
 # -- function and MCP calls --------------------------------------------------------------
 
 
-def _call_item(p: Projector, row: EventRow, item_id: str | None, kind: str) -> ItemState | None:
+def _call_item(p: Projection, row: EventRow, item_id: str | None, kind: str) -> ItemState | None:
     item_id = item_id or row.item_id
     if item_id is None:
         return None
@@ -192,27 +193,32 @@ def _call_item(p: Projector, row: EventRow, item_id: str | None, kind: str) -> I
     return item
 
 
-def on_arguments_delta(p: Projector, row: EventRow, event: Any) -> None:
+def on_arguments_delta(
+    p: Projection, row: EventRow, event: ev.FunctionCallArgumentsDelta | ev.McpCallArgumentsDelta
+) -> None:
     kind = "function_call" if row.type == "response.function_call_arguments.delta" else "mcp_call"
     item = _call_item(p, row, event.item_id, kind)
     if item is None or item.status == "completed":
         return
-    if getattr(event, "call_id", None):
+    if isinstance(event, ev.FunctionCallArgumentsDelta) and event.call_id:
         item.call_id = event.call_id
     item.arguments = (item.arguments or "") + (event.delta or "")
 
 
-def on_arguments_done(p: Projector, row: EventRow, event: Any) -> None:
+def on_arguments_done(
+    p: Projection, row: EventRow, event: ev.FunctionCallArgumentsDone | ev.McpCallArgumentsDone
+) -> None:
     kind = "function_call" if row.type == "response.function_call_arguments.done" else "mcp_call"
     item = _call_item(p, row, event.item_id, kind)
     if item is None:
         return
     if event.arguments is not None:
         item.arguments = event.arguments
-    if getattr(event, "call_id", None):
-        item.call_id = event.call_id
-    if getattr(event, "name", None):
-        item.name = event.name
+    if isinstance(event, ev.FunctionCallArgumentsDone):
+        if event.call_id:
+            item.call_id = event.call_id
+        if event.name:
+            item.name = event.name
     if item.done_ns is None:  # the call is complete: a client can act on it from here
         item.done_ns = row.t_ns
 
@@ -227,35 +233,50 @@ _MCP_STATUS = {
 }
 
 
-def on_mcp_status(p: Projector, row: EventRow, event: Any) -> None:
+def on_mcp_status(
+    p: Projection, row: EventRow, event: ev.McpCallInProgress | ev.McpListToolsInProgress
+) -> None:
     kind, status = _MCP_STATUS[row.type or ""]
     item = _call_item(p, row, event.item_id, kind)
     if item is not None:
         item.status = status
 
 
-HANDLERS = {
-    "conversation.item.added": Spec(on_added, decode_row, "server"),
-    "conversation.item.created": Spec(on_added, decode_row, "server"),
-    "conversation.item.done": Spec(on_done, decode_row, "server"),
-    "conversation.item.retrieved": Spec(on_retrieved, decode_row, "server"),
-    "conversation.item.truncated": Spec(on_truncated, decode_row, "server"),
-    "conversation.item.deleted": Spec(on_deleted, None, "server"),
-    "conversation.item.input_audio_transcription.delta": Spec(
-        on_transcription_delta, decode_row, "server"
+HANDLERS: Handlers = {
+    "conversation.item.added": spec(on_added, decoded(ev.ItemAdded), "server"),
+    "conversation.item.created": spec(on_added, decoded(ev.ItemCreated), "server"),
+    "conversation.item.done": spec(on_done, decoded(ev.ItemDone), "server"),
+    "conversation.item.retrieved": spec(on_retrieved, decoded(ev.ItemRetrieved), "server"),
+    "conversation.item.truncated": spec(on_truncated, decoded(ev.ItemTruncated), "server"),
+    "conversation.item.deleted": spec(on_deleted, None, "server"),
+    "conversation.item.input_audio_transcription.delta": spec(
+        on_transcription_delta, decoded(ev.TranscriptionDelta), "server"
     ),
-    "conversation.item.input_audio_transcription.completed": Spec(
-        on_transcription_completed, decode_row, "server"
+    "conversation.item.input_audio_transcription.completed": spec(
+        on_transcription_completed, decoded(ev.TranscriptionCompleted), "server"
     ),
-    "conversation.item.input_audio_transcription.failed": Spec(
-        on_transcription_failed, decode_row, "server"
+    "conversation.item.input_audio_transcription.failed": spec(
+        on_transcription_failed, decoded(ev.TranscriptionFailed), "server"
     ),
-    "conversation.item.input_audio_transcription.segment": Spec(
-        on_transcription_segment, decode_row, "server"
+    "conversation.item.input_audio_transcription.segment": spec(
+        on_transcription_segment, decoded(ev.TranscriptionSegment), "server"
     ),
-    "response.function_call_arguments.delta": Spec(on_arguments_delta, decode_row, "server"),
-    "response.function_call_arguments.done": Spec(on_arguments_done, decode_row, "server"),
-    "response.mcp_call_arguments.delta": Spec(on_arguments_delta, decode_row, "server"),
-    "response.mcp_call_arguments.done": Spec(on_arguments_done, decode_row, "server"),
-    **{name: Spec(on_mcp_status, decode_row, "server") for name in _MCP_STATUS},
+    "response.function_call_arguments.delta": spec(
+        on_arguments_delta, decoded(ev.FunctionCallArgumentsDelta), "server"
+    ),
+    "response.function_call_arguments.done": spec(
+        on_arguments_done, decoded(ev.FunctionCallArgumentsDone), "server"
+    ),
+    "response.mcp_call_arguments.delta": spec(
+        on_arguments_delta, decoded(ev.McpCallArgumentsDelta), "server"
+    ),
+    "response.mcp_call_arguments.done": spec(
+        on_arguments_done, decoded(ev.McpCallArgumentsDone), "server"
+    ),
+    "response.mcp_call.in_progress": spec(on_mcp_status, decoded(ev.McpCallInProgress), "server"),
+    "response.mcp_call.completed": spec(on_mcp_status, decoded(ev.McpCallCompleted), "server"),
+    "response.mcp_call.failed": spec(on_mcp_status, decoded(ev.McpCallFailed), "server"),
+    "mcp_list_tools.in_progress": spec(on_mcp_status, decoded(ev.McpListToolsInProgress), "server"),
+    "mcp_list_tools.completed": spec(on_mcp_status, decoded(ev.McpListToolsCompleted), "server"),
+    "mcp_list_tools.failed": spec(on_mcp_status, decoded(ev.McpListToolsFailed), "server"),
 }

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from rtrec.audio_format import DEFAULT_FORMAT, AudioFormat
-from rtrec.protocols.base import (
+from rtrec.protocols.media import (
     AudioChunk,
     ItemAudioDone,
     MediaFact,
@@ -30,8 +30,8 @@ from rtrec.protocols.base import (
     UserCleared,
     UserCommitted,
     chunk_audio,
-    parse_object,
 )
+from rtrec.protocols.parsing import parse_object
 from rtrec.protocols.realtime.formats import response_output_format, session_formats
 
 INPUT_AUDIO = "input_audio_buffer.append"

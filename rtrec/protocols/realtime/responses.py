@@ -15,9 +15,10 @@ from typing import Any
 import msgspec
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.projection import Projection
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState, ResponseState
-from rtrec.protocols.base import AudioChunk
+from rtrec.protocols.media import AudioChunk
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.config import response_format, response_voice
 from rtrec.protocols.realtime.content import (
@@ -28,11 +29,11 @@ from rtrec.protocols.realtime.content import (
     set_text,
     set_transcript,
 )
-from rtrec.protocols.realtime.decoding import decode_row
+from rtrec.protocols.realtime.decoding import decoded
 from rtrec.protocols.realtime.items import merge
 from rtrec.protocols.realtime.session import take_request
 from rtrec.protocols.realtime.turns import attach_response, first_output
-from rtrec.protocols.realtime.work import realtime_work
+from rtrec.protocols.realtime.work import RealtimeWork
 
 
 class _Extras(msgspec.Struct):
@@ -62,7 +63,7 @@ def _extras(frame: str | bytes | None) -> dict[str, Any]:
     return msgspec.structs.asdict(extras) if extras is not None else {}
 
 
-def _lifecycle(p: Projector, row: EventRow, event: ev.ResponseCreated) -> ResponseState | None:
+def _lifecycle(p: Projection, row: EventRow, event: ev.ResponseLifecycle) -> ResponseState | None:
     r = event.response or ev.Response()
     response_id = r.id or row.response_id
     if not response_id:
@@ -86,13 +87,15 @@ def _lifecycle(p: Projector, row: EventRow, event: ev.ResponseCreated) -> Respon
     return response
 
 
-def on_created(p: Projector, row: EventRow, event: ev.ResponseCreated) -> None:
+def on_created(p: Projection, row: EventRow, event: ev.ResponseCreated) -> None:
     response = _lifecycle(p, row, event)
     if response is None or response.created_ns is not None:
         return
     response.created_ns = row.t_ns
     if response.output_format is None:
-        response.output_format = str(realtime_work(p).media.output_format(response.response_id))
+        response.output_format = str(
+            p.work_of(RealtimeWork).media.output_format(response.response_id)
+        )
     request = take_request(p, response.conversation_id)
     if request is not None:
         response.requested_ns = request.t_ns
@@ -105,7 +108,7 @@ def on_created(p: Projector, row: EventRow, event: ev.ResponseCreated) -> None:
         attach_response(p, response)
 
 
-def on_done(p: Projector, row: EventRow, event: ev.ResponseDone) -> None:
+def on_done(p: Projection, row: EventRow, event: ev.ResponseDone) -> None:
     response = _lifecycle(p, row, event)
     if response is None:
         return
@@ -129,7 +132,7 @@ def on_done(p: Projector, row: EventRow, event: ev.ResponseDone) -> None:
 
 
 def _output_item(
-    p: Projector, row: EventRow, item_id: str, response: ResponseState, index: int | None = None
+    p: Projection, row: EventRow, item_id: str, response: ResponseState, index: int | None = None
 ) -> ItemState:
     item = p.item(item_id, row.t_ns)
     item.source = item.source or "response"
@@ -144,7 +147,7 @@ def _output_item(
     return item
 
 
-def on_output_item(p: Projector, row: EventRow, event: ev.OutputItemAdded) -> None:
+def on_output_item(p: Projection, row: EventRow, event: ev.OutputItemAdded) -> None:
     snapshot = event.item or ev.Item()
     response_id = event.response_id or row.response_id
     if not snapshot.id or not response_id:
@@ -157,7 +160,7 @@ def on_output_item(p: Projector, row: EventRow, event: ev.OutputItemAdded) -> No
         item.done_ns = row.t_ns
 
 
-def _content_item(p: Projector, row: EventRow, event: Any) -> ItemState | None:
+def _content_item(p: Projection, row: EventRow, event: ev.OutputPosition) -> ItemState | None:
     item_id = event.item_id or row.item_id
     if item_id is None:
         return None
@@ -168,7 +171,7 @@ def _content_item(p: Projector, row: EventRow, event: Any) -> ItemState | None:
     return item
 
 
-def on_content_part(p: Projector, row: EventRow, event: ev.ContentPartAdded) -> None:
+def on_content_part(p: Projection, row: EventRow, event: ev.ContentPartAdded) -> None:
     item = _content_item(p, row, event)
     if item is None or event.part is None:
         return
@@ -177,14 +180,16 @@ def on_content_part(p: Projector, row: EventRow, event: ev.ContentPartAdded) -> 
         p.count_unknown(f"content:{unknown}", event=False)
 
 
-def _streaming(p: Projector, row: EventRow, event: Any) -> tuple[ItemState | None, Any]:
+def _streaming(
+    p: Projection, row: EventRow, event: ev.OutputPosition
+) -> tuple[ItemState | None, ResponseState | None]:
     item = _content_item(p, row, event)
     response_id = event.response_id or row.response_id
     response = p.response(response_id, row.t_ns) if response_id else None
     return item, response
 
 
-def on_text_delta(p: Projector, row: EventRow, event: ev.TextDelta) -> None:
+def on_text_delta(p: Projection, row: EventRow, event: ev.TextDelta) -> None:
     item, response = _streaming(p, row, event)
     if item is not None:
         append_text(item, event.content_index, event.delta or "")
@@ -193,13 +198,13 @@ def on_text_delta(p: Projector, row: EventRow, event: ev.TextDelta) -> None:
         first_output(p, response, audio=False)
 
 
-def on_text_done(p: Projector, row: EventRow, event: ev.TextDone) -> None:
+def on_text_done(p: Projection, row: EventRow, event: ev.TextDone) -> None:
     item, _ = _streaming(p, row, event)
     if item is not None:
         set_text(item, event.content_index, event.text)
 
 
-def on_transcript_delta(p: Projector, row: EventRow, event: ev.AudioTranscriptDelta) -> None:
+def on_transcript_delta(p: Projection, row: EventRow, event: ev.AudioTranscriptDelta) -> None:
     item, response = _streaming(p, row, event)
     if item is not None:
         append_transcript(item, event.content_index, event.delta or "", "output_audio")
@@ -210,13 +215,13 @@ def on_transcript_delta(p: Projector, row: EventRow, event: ev.AudioTranscriptDe
             first_output(p, response, audio=False)
 
 
-def on_transcript_done(p: Projector, row: EventRow, event: ev.AudioTranscriptDone) -> None:
+def on_transcript_done(p: Projection, row: EventRow, event: ev.AudioTranscriptDone) -> None:
     item, _ = _streaming(p, row, event)
     if item is not None:
         set_transcript(item, event.content_index, event.transcript, "output_audio")
 
 
-def on_audio_delta(p: Projector, row: EventRow, _: Any) -> None:
+def on_audio_delta(p: Projection, row: EventRow, _: None) -> None:
     n = sum(fact.nbytes for fact in p.facts if isinstance(fact, AudioChunk))
     ms = p.count_audio()
     response = p.response(row.response_id, row.t_ns) if row.response_id else None
@@ -234,21 +239,29 @@ def on_audio_delta(p: Projector, row: EventRow, _: Any) -> None:
             item.response_id = row.response_id
 
 
-HANDLERS = {
-    "response.created": Spec(on_created, decode_row, "server"),
-    "response.done": Spec(on_done, decode_row, "server"),
-    "response.output_item.added": Spec(on_output_item, decode_row, "server"),
-    "response.output_item.done": Spec(on_output_item, decode_row, "server"),
-    "response.content_part.added": Spec(on_content_part, decode_row, "server"),
-    "response.content_part.done": Spec(on_content_part, decode_row, "server"),
-    "response.output_text.delta": Spec(on_text_delta, decode_row, "server"),
-    "response.text.delta": Spec(on_text_delta, decode_row, "server"),
-    "response.output_text.done": Spec(on_text_done, decode_row, "server"),
-    "response.text.done": Spec(on_text_done, decode_row, "server"),
-    "response.output_audio_transcript.delta": Spec(on_transcript_delta, decode_row, "server"),
-    "response.audio_transcript.delta": Spec(on_transcript_delta, decode_row, "server"),
-    "response.output_audio_transcript.done": Spec(on_transcript_done, decode_row, "server"),
-    "response.audio_transcript.done": Spec(on_transcript_done, decode_row, "server"),
-    "response.output_audio.delta": Spec(on_audio_delta, None, "server"),
-    "response.audio.delta": Spec(on_audio_delta, None, "server"),
+HANDLERS: Handlers = {
+    "response.created": spec(on_created, decoded(ev.ResponseCreated), "server"),
+    "response.done": spec(on_done, decoded(ev.ResponseDone), "server"),
+    "response.output_item.added": spec(on_output_item, decoded(ev.OutputItemAdded), "server"),
+    "response.output_item.done": spec(on_output_item, decoded(ev.OutputItemDone), "server"),
+    "response.content_part.added": spec(on_content_part, decoded(ev.ContentPartAdded), "server"),
+    "response.content_part.done": spec(on_content_part, decoded(ev.ContentPartDone), "server"),
+    "response.output_text.delta": spec(on_text_delta, decoded(ev.TextDelta), "server"),
+    "response.text.delta": spec(on_text_delta, decoded(ev.BetaTextDelta), "server"),
+    "response.output_text.done": spec(on_text_done, decoded(ev.TextDone), "server"),
+    "response.text.done": spec(on_text_done, decoded(ev.BetaTextDone), "server"),
+    "response.output_audio_transcript.delta": spec(
+        on_transcript_delta, decoded(ev.AudioTranscriptDelta), "server"
+    ),
+    "response.audio_transcript.delta": spec(
+        on_transcript_delta, decoded(ev.BetaAudioTranscriptDelta), "server"
+    ),
+    "response.output_audio_transcript.done": spec(
+        on_transcript_done, decoded(ev.AudioTranscriptDone), "server"
+    ),
+    "response.audio_transcript.done": spec(
+        on_transcript_done, decoded(ev.BetaAudioTranscriptDone), "server"
+    ),
+    "response.output_audio.delta": spec(on_audio_delta, None, "server"),
+    "response.audio.delta": spec(on_audio_delta, None, "server"),
 }

@@ -12,71 +12,57 @@ from __future__ import annotations
 from typing import Any
 
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector, Spec
-from rtrec.projector.state import ErrorRow, SessionUpdateRow
-from rtrec.protocols.base import base64_decoded_length
+from rtrec.projector.projection import Projection
+from rtrec.projector.spec import Handlers, spec
+from rtrec.protocols.parsing import base64_decoded_length
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.config import merge_session
 from rtrec.protocols.realtime.content import as_text
-from rtrec.protocols.realtime.decoding import decode_row
-from rtrec.protocols.realtime.work import PendingCreate, PendingRequest, realtime_work
+from rtrec.protocols.realtime.decoding import decoded
+from rtrec.protocols.realtime.work import PendingCreate, PendingRequest, RealtimeWork
 
 MAX_PENDING = 16
 
 
-def on_session(p: Projector, row: EventRow, event: ev.SessionCreated) -> None:
-    session = p.session
-    # A new dict each time (never mutated), so the update row can share it.
-    session.config = merge_session(session.config, event.session)
-    provider_id = event.session.get("id") if isinstance(event.session, dict) else None
-    if session.provider_session_id is None and isinstance(provider_id, str):
-        session.provider_session_id = provider_id
-    p.new_updates.append(
-        SessionUpdateRow(
-            seq=row.seq, t_ns=row.t_ns, event_type=row.type or "", config=session.config
-        )
-    )
+def on_session(p: Projection, row: EventRow, event: ev.SessionCreated) -> None:
+    p.record_config(row, merge_session(p.session.config, event.session), event.session)
 
 
-def on_append(p: Projector, row: EventRow, _: Any) -> None:
-    realtime_work(p).buffer_ms += p.count_audio()
+def on_append(p: Projection, row: EventRow, _: None) -> None:
+    p.work_of(RealtimeWork).buffer_ms += p.count_audio()
 
 
-def on_rate_limits(p: Projector, row: EventRow, event: ev.RateLimitsUpdated) -> None:
+def on_rate_limits(p: Projection, row: EventRow, event: ev.RateLimitsUpdated) -> None:
     p.session.rate_limits = as_text(event.rate_limits or [])
     p.session.rate_limits_ns = row.t_ns
 
 
-def on_error(p: Projector, row: EventRow, event: ev.Error) -> None:
+def on_error(p: Projection, row: EventRow, event: ev.Error) -> None:
     info = event.error or ev.ErrorInfo()
     client_event_id = info.event_id if isinstance(info.event_id, str) else None
-    p.session.errors += 1
-    p.new_errors.append(
-        ErrorRow(
-            seq=row.seq,
-            t_ns=row.t_ns,
-            type=_text(info.type),
-            code=_text(info.code),
-            message=_text(info.message),
-            param=_text(info.param),
-            client_event_id=client_event_id,
-        )
+    p.record_error(
+        row,
+        type=_text(info.type),
+        code=_text(info.code),
+        message=_text(info.message),
+        param=_text(info.param),
+        client_event_id=client_event_id,
     )
     if client_event_id is not None:
         # The request failed: the server will not answer it with an item or a response.
-        work = realtime_work(p)
+        work = p.work_of(RealtimeWork)
         work.pending_creates = [c for c in work.pending_creates if c.event_id != client_event_id]
         work.pending_requests = [r for r in work.pending_requests if r.event_id != client_event_id]
 
 
-def on_item_create(p: Projector, row: EventRow, event: ev.ItemCreate) -> None:
+def on_item_create(p: Projection, row: EventRow, event: ev.ItemCreate) -> None:
     item = event.item or ev.Item()
     parts = item.content or []
     audio = sum(base64_decoded_length(part.audio) for part in parts if part.audio)
     kind = None
     if item.role == "user":
         kind = "audio" if any(part.type == "input_audio" for part in parts) else "text"
-    pending = realtime_work(p).pending_creates
+    pending = p.work_of(RealtimeWork).pending_creates
     pending.append(
         PendingCreate(
             t_ns=row.t_ns,
@@ -93,10 +79,10 @@ def on_item_create(p: Projector, row: EventRow, event: ev.ItemCreate) -> None:
     del pending[:-MAX_PENDING]
 
 
-def on_response_create(p: Projector, row: EventRow, event: ev.ResponseCreate) -> None:
+def on_response_create(p: Projection, row: EventRow, event: ev.ResponseCreate) -> None:
     params = event.response if isinstance(event.response, dict) else {}
     conversation = params.get("conversation")
-    pending = realtime_work(p).pending_requests
+    pending = p.work_of(RealtimeWork).pending_requests
     pending.append(
         PendingRequest(
             t_ns=row.t_ns,
@@ -107,9 +93,9 @@ def on_response_create(p: Projector, row: EventRow, event: ev.ResponseCreate) ->
     del pending[:-MAX_PENDING]
 
 
-def take_create(p: Projector, item_id: str, snapshot: ev.Item) -> PendingCreate | None:
+def take_create(p: Projection, item_id: str, snapshot: ev.Item) -> PendingCreate | None:
     """The client create that made this server-announced item, if one is waiting."""
-    pending = realtime_work(p).pending_creates
+    pending = p.work_of(RealtimeWork).pending_creates
     for index, create in enumerate(pending):
         if create.item_id is not None:
             matches = create.item_id == item_id
@@ -125,9 +111,9 @@ def take_create(p: Projector, item_id: str, snapshot: ev.Item) -> PendingCreate 
     return None
 
 
-def take_request(p: Projector, conversation_id: str | None) -> PendingRequest | None:
+def take_request(p: Projection, conversation_id: str | None) -> PendingRequest | None:
     """The client response.create that this response.created answers, if one is waiting."""
-    pending = realtime_work(p).pending_requests
+    pending = p.work_of(RealtimeWork).pending_requests
     for index, request in enumerate(pending):
         out_of_band = request.conversation == "none"
         if out_of_band and conversation_id is not None:
@@ -143,12 +129,12 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else as_text(value)
 
 
-HANDLERS = {
-    "session.created": Spec(on_session, decode_row, "server"),
-    "session.updated": Spec(on_session, decode_row, "server"),
-    "input_audio_buffer.append": Spec(on_append, None, "client"),
-    "rate_limits.updated": Spec(on_rate_limits, decode_row, "server"),
-    "error": Spec(on_error, decode_row, "server"),
-    "conversation.item.create": Spec(on_item_create, decode_row, "client"),
-    "response.create": Spec(on_response_create, decode_row, "client"),
+HANDLERS: Handlers = {
+    "session.created": spec(on_session, decoded(ev.SessionCreated), "server"),
+    "session.updated": spec(on_session, decoded(ev.SessionUpdated), "server"),
+    "input_audio_buffer.append": spec(on_append, None, "client"),
+    "rate_limits.updated": spec(on_rate_limits, decoded(ev.RateLimitsUpdated), "server"),
+    "error": spec(on_error, decoded(ev.Error), "server"),
+    "conversation.item.create": spec(on_item_create, decoded(ev.ItemCreate), "client"),
+    "response.create": spec(on_response_create, decoded(ev.ResponseCreate), "client"),
 }

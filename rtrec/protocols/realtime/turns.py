@@ -14,34 +14,33 @@ Pure.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rtrec.projector.event_row import EventRow
-from rtrec.projector.fold import Projector, Spec
+from rtrec.projector.projection import Projection
+from rtrec.projector.spec import Handlers, spec
 from rtrec.projector.state import ItemState, ResponseState, TurnState
 from rtrec.protocols.realtime import events as ev
 from rtrec.protocols.realtime.content import part_at
-from rtrec.protocols.realtime.decoding import decode_row
-from rtrec.protocols.realtime.work import PendingCreate, SpeechMark, realtime_work
+from rtrec.protocols.realtime.decoding import decoded
+from rtrec.protocols.realtime.work import PendingCreate, RealtimeWork, SpeechMark
 
 MAX_SPEECH_MARKS = 8
 
 
-def on_speech_started(p: Projector, row: EventRow, event: ev.SpeechStarted) -> None:
+def on_speech_started(p: Projection, row: EventRow, event: ev.SpeechStarted) -> None:
     item_id = event.item_id or row.item_id
     if item_id is None:
         return
-    speech = realtime_work(p).speech
+    speech = p.work_of(RealtimeWork).speech
     speech[item_id] = SpeechMark(started_ns=row.t_ns, audio_start_ms=event.audio_start_ms)
     while len(speech) > MAX_SPEECH_MARKS:  # speech the server never committed
         del speech[next(iter(speech))]
 
 
-def on_speech_stopped(p: Projector, row: EventRow, event: ev.SpeechStopped) -> None:
+def on_speech_stopped(p: Projection, row: EventRow, event: ev.SpeechStopped) -> None:
     item_id = event.item_id or row.item_id
     if item_id is None:
         return
-    mark = realtime_work(p).speech.setdefault(item_id, SpeechMark())
+    mark = p.work_of(RealtimeWork).speech.setdefault(item_id, SpeechMark())
     mark.stopped_ns = row.t_ns
     mark.audio_end_ms = event.audio_end_ms
     turn = p.turns.get(item_id)
@@ -51,19 +50,19 @@ def on_speech_stopped(p: Projector, row: EventRow, event: ev.SpeechStopped) -> N
         p.dirty_turns.add(item_id)
 
 
-def on_client_commit(p: Projector, row: EventRow, _: Any) -> None:
-    realtime_work(p).client_commit_ns = row.t_ns
+def on_client_commit(p: Projection, row: EventRow, _: None) -> None:
+    p.work_of(RealtimeWork).client_commit_ns = row.t_ns
 
 
-def on_buffer_cleared(p: Projector, row: EventRow, _: Any) -> None:
-    realtime_work(p).buffer_ms = 0.0
+def on_buffer_cleared(p: Projection, row: EventRow, _: None) -> None:
+    p.work_of(RealtimeWork).buffer_ms = 0.0
 
 
-def on_committed(p: Projector, row: EventRow, event: ev.BufferCommitted) -> None:
+def on_committed(p: Projection, row: EventRow, event: ev.BufferCommitted) -> None:
     item_id = event.item_id or row.item_id
     if item_id is None:
         return
-    work = realtime_work(p)
+    work = p.work_of(RealtimeWork)
     item = p.item(item_id, row.t_ns)
     item.source = item.source or "input_audio_buffer"
     item.type = item.type or "message"
@@ -92,7 +91,7 @@ def on_committed(p: Projector, row: EventRow, event: ev.BufferCommitted) -> None
     work.client_commit_ns = None
 
 
-def client_turn(p: Projector, item: ItemState, create: PendingCreate, t_ns: int) -> None:
+def client_turn(p: Projection, item: ItemState, create: PendingCreate, t_ns: int) -> None:
     """A user message the client created starts a turn (seeded history included)."""
     if create.input is None or item.item_id in p.turns:
         return
@@ -101,8 +100,8 @@ def client_turn(p: Projector, item: ItemState, create: PendingCreate, t_ns: int)
     turn.committed_ns = t_ns
 
 
-def start_turn(p: Projector, item_id: str, kind: str) -> TurnState:
-    work = realtime_work(p)
+def start_turn(p: Projection, item_id: str, kind: str) -> TurnState:
+    work = p.work_of(RealtimeWork)
     turn = p.turns[item_id] = TurnState(item_id=item_id, turn_index=work.turns, input=kind)
     work.turns += 1
     work.current_turn = item_id
@@ -110,9 +109,9 @@ def start_turn(p: Projector, item_id: str, kind: str) -> TurnState:
     return turn
 
 
-def attach_response(p: Projector, response: ResponseState) -> None:
+def attach_response(p: Projection, response: ResponseState) -> None:
     """A response just created in the conversation belongs to the latest turn."""
-    turn_id = realtime_work(p).current_turn
+    turn_id = p.work_of(RealtimeWork).current_turn
     turn = p.turns.get(turn_id) if turn_id is not None else None
     if turn is None or response.turn_item_id is not None:
         return
@@ -125,7 +124,7 @@ def attach_response(p: Projector, response: ResponseState) -> None:
     p.dirty_turns.add(turn.item_id)
 
 
-def first_output(p: Projector, response: ResponseState, audio: bool) -> None:
+def first_output(p: Projection, response: ResponseState, audio: bool) -> None:
     """The response produced its first audio (or text): it may now answer its turn."""
     turn = p.turns.get(response.turn_item_id) if response.turn_item_id else None
     if turn is None or turn.response_id == response.response_id:
@@ -140,10 +139,14 @@ def first_output(p: Projector, response: ResponseState, audio: bool) -> None:
     p.dirty_turns.add(turn.item_id)
 
 
-HANDLERS = {
-    "input_audio_buffer.speech_started": Spec(on_speech_started, decode_row, "server"),
-    "input_audio_buffer.speech_stopped": Spec(on_speech_stopped, decode_row, "server"),
-    "input_audio_buffer.committed": Spec(on_committed, decode_row, "server"),
-    "input_audio_buffer.cleared": Spec(on_buffer_cleared, None, "server"),
-    "input_audio_buffer.commit": Spec(on_client_commit, None, "client"),
+HANDLERS: Handlers = {
+    "input_audio_buffer.speech_started": spec(
+        on_speech_started, decoded(ev.SpeechStarted), "server"
+    ),
+    "input_audio_buffer.speech_stopped": spec(
+        on_speech_stopped, decoded(ev.SpeechStopped), "server"
+    ),
+    "input_audio_buffer.committed": spec(on_committed, decoded(ev.BufferCommitted), "server"),
+    "input_audio_buffer.cleared": spec(on_buffer_cleared, None, "server"),
+    "input_audio_buffer.commit": spec(on_client_commit, None, "client"),
 }

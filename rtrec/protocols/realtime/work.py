@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import msgspec
 
 from rtrec.protocols.realtime.media import RealtimeMedia
-
-if TYPE_CHECKING:
-    from rtrec.projector.fold import Projector
 
 
 class PendingCreate(msgspec.Struct, array_like=True):
@@ -52,10 +47,3 @@ class RealtimeWork(msgspec.Struct, kw_only=True, tag="realtime"):
     current_turn: str | None = None
     turns: int = 0
     media: RealtimeMedia = msgspec.field(default_factory=RealtimeMedia)
-
-
-def realtime_work(p: Projector) -> RealtimeWork:
-    """The Realtime bookkeeping of the session a Realtime handler is applying to."""
-    work = p.session.work
-    assert isinstance(work, RealtimeWork)
-    return work
