@@ -263,8 +263,9 @@ class WriterLink:
         # Made into a record at the end of the loop turn, after the frame is sent on.
         self._fresh.append((self._keys[session], seq, t_ns, wall_ns, direction, frame))
         if not self._write_armed:
+            assert self._loop is not None  # set by start(), before any session opens
             self._write_armed = True
-            self._loop.call_soon(self._write_outbox)  # type: ignore[union-attr]
+            self._loop.call_soon(self._write_outbox)
 
     def _take_fresh(self) -> None:
         """Turn the frames appended this turn into records, in order, and hold them."""

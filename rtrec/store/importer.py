@@ -143,7 +143,9 @@ def _restore_session(conn: sqlite3.Connection, meta: object) -> tuple[str, int]:
     row = conn.execute("SELECT id FROM session WHERE uuid = ?", (uuid,)).fetchone()
     if row is None:
         values = [None if name == "recorder" else meta.get(name) for name in SESSION_COLUMNS]
-        return uuid, int(conn.execute(INSERT_SESSION, values).lastrowid)  # type: ignore[arg-type]
+        inserted = conn.execute(INSERT_SESSION, values).lastrowid
+        assert inserted is not None  # an INSERT's rowid
+        return uuid, inserted
     if meta.get("end_reason") is not None:
         # The spill knows how the session really ended; "interrupted" was only a guess.
         assignments = ", ".join(f"{name} = ?" for name in _END_COLUMNS)

@@ -31,6 +31,8 @@ from rtrec.store.projection_rows import (
     SESSION,
     TURNS,
     UPDATES,
+    R,
+    Table,
 )
 
 PAGE_ROWS = 2000
@@ -105,8 +107,8 @@ def load(conn: sqlite3.Connection, session_id: int) -> Tracked:
     return Tracked(Projector(session, items, responses, turns), session.last_seq)
 
 
-def _load_all(conn: sqlite3.Connection, table: object, session_id: int) -> Iterable[object]:
-    return [table.load(values) for values in conn.execute(table.select, (session_id,))]  # type: ignore[attr-defined]
+def _load_all(conn: sqlite3.Connection, table: Table[R], session_id: int) -> list[R]:
+    return [table.load(values) for values in conn.execute(table.select, (session_id,))]
 
 
 def fold_new(conn: sqlite3.Connection, tracked: Tracked, limit: int = FLUSH_EVERY) -> int:

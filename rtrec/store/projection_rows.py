@@ -9,7 +9,7 @@ a projector loaded from the tables folds on exactly as one that never stopped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -22,18 +22,20 @@ from rtrec.projector.state import (
     TurnState,
 )
 
+R = TypeVar("R", bound=msgspec.Struct)
 
-class Table:
+
+class Table(Generic[R]):
     """How one record type is stored: its table, columns, JSON columns and derived ones."""
 
     def __init__(
         self,
         name: str,
-        record: type[msgspec.Struct],
+        record: type[R],
         *,
         json: frozenset[str] = frozenset(),
         skip: frozenset[str] = frozenset(),
-        derived: Sequence[tuple[str, Callable[[Any], Any]]] = (),
+        derived: Sequence[tuple[str, Callable[[R], Any]]] = (),
     ) -> None:
         self.name = name
         self.record = record
@@ -51,7 +53,7 @@ class Table:
         )
         self.select = f"SELECT {', '.join(self.fields)} FROM {name} WHERE session_id = ?"
 
-    def row(self, session_id: int, record: Any) -> tuple[Any, ...]:
+    def row(self, session_id: int, record: R) -> tuple[Any, ...]:
         values: list[Any] = [session_id]
         for name in self.fields:
             value = getattr(record, name)
@@ -61,7 +63,7 @@ class Table:
         values.extend(compute(record) for _, compute in self.derived)
         return tuple(values)
 
-    def load(self, values: Sequence[Any], **extra: Any) -> Any:
+    def load(self, values: Sequence[Any], **extra: Any) -> R:
         data = dict(extra)
         decoders, booleans = self._decoders, self._booleans
         for name, value in zip(self.fields, values, strict=True):

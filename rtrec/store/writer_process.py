@@ -339,12 +339,13 @@ class WriterProcess:
         }
 
     def _report_ids(self) -> None:
-        done = [k for k in self._new_keys if self.sessions[k].db_id is not None]
+        ids = {k: self.sessions[k].db_id for k in self._new_keys}
+        done = {k: db_id for k, db_id in ids.items() if db_id is not None}
         if done:
-            for key in done:
-                self.keys[self.sessions[key].db_id] = key  # type: ignore[index]
+            for key, db_id in done.items():
+                self.keys[db_id] = key
             self._new_keys = [k for k in self._new_keys if k not in done]
-            self.reporter.send(Report.IDS, [[k, self.sessions[k].db_id] for k in done])
+            self.reporter.send(Report.IDS, [[k, db_id] for k, db_id in done.items()])
 
     def _report_counters(self) -> None:
         changed = []
