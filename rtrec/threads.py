@@ -2,9 +2,10 @@
 
 On a busy machine the relay's event loop must be the first to run when a frame
 arrives.  Writing the log has a process of its own (rtrec/recorder/writer_link.py);
-what is left in the relay's process, the trace sender of `record --otel`, can wait.  Linux schedules threads separately, with a nice value each, so
-those threads lower their own priority.  Elsewhere `setpriority` would lower the
-whole process, relay included, so nothing is done.
+what is left in the relay's process, the trace sender of `record --otel`, can wait.
+Linux schedules threads separately, with a nice value each, so such a thread lowers
+its own priority.  Elsewhere `setpriority` would lower the whole process, relay
+included, so nothing is done.
 """
 
 from __future__ import annotations
