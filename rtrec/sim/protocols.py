@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
 
-    from rtrec.sim.connection import SimOptions
+    from rtrec.sim.options import SimOptions
 
 # Serves one client connection of that protocol until it closes.
 ServeConnection = Callable[["ServerConnection", "SimOptions"], Awaitable[None]]

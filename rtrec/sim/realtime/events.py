@@ -57,37 +57,27 @@ def response(
     return {"type": f"response.{stage}", "response": body}
 
 
+def _transcription(stage: str, item_id: str, **fields: Any) -> Event:
+    kind = f"conversation.item.input_audio_transcription.{stage}"
+    return {"type": kind, "item_id": item_id, "content_index": 0, **fields}
+
+
+def transcription_delta(item_id: str, delta: str) -> Event:
+    return _transcription("delta", item_id, delta=delta)
+
+
+def transcription_completed(item_id: str, line: str) -> Event:
+    usage = {"type": "duration", "seconds": max(1, len(line) // 15)}
+    return _transcription("completed", item_id, transcript=line, usage=usage)
+
+
 def transcription_failed(item_id: str) -> Event:
     failure = error_body(
         f"Input transcription failed for item '{item_id}'.",
         code="transcription_failed",
         kind="server_error",
     )
-    return {
-        "type": "conversation.item.input_audio_transcription.failed",
-        "item_id": item_id,
-        "content_index": 0,
-        "error": failure,
-    }
-
-
-def transcription_delta(item_id: str, delta: str) -> Event:
-    return {
-        "type": "conversation.item.input_audio_transcription.delta",
-        "item_id": item_id,
-        "content_index": 0,
-        "delta": delta,
-    }
-
-
-def transcription_completed(item_id: str, line: str) -> Event:
-    return {
-        "type": "conversation.item.input_audio_transcription.completed",
-        "item_id": item_id,
-        "content_index": 0,
-        "transcript": line,
-        "usage": {"type": "duration", "seconds": max(1, len(line) // 15)},
-    }
+    return _transcription("failed", item_id, error=failure)
 
 
 def usage(items: list[Event], output: list[Event], audio_ms: dict[str, float]) -> Event:
