@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
@@ -40,8 +40,8 @@ def _load(spec: str) -> Any:
 
 
 def server_for(protocol: str) -> ServeConnection:
-    return _load(SERVERS[protocol])  # type: ignore[no-any-return]
+    return cast(ServeConnection, _load(SERVERS[protocol]))
 
 
 def demo_client_for(protocol: str) -> DemoClient:
-    return _load(DEMO_CLIENTS[protocol])  # type: ignore[no-any-return]
+    return cast(DemoClient, _load(DEMO_CLIENTS[protocol]))

@@ -101,9 +101,8 @@ async def run_script(url: str, say: Callable[[str], None]) -> None:
     # The key is fake: it is here to show that rtrec never writes it down.
     headers = {"Authorization": "Bearer sk-demo-0000000000000000000000000000"}
     # Through rtrec's one way out: this URL's host and port only, no redirects followed.
-    async with await dial(
-        url, Endpoint.from_url(url), additional_headers=headers, max_size=None
-    ) as ws:
+    ws = await dial(url, Endpoint.from_url(url), additional_headers=headers, max_size=None)
+    async with ws:
         client = ScriptedClient(ws, say)
         await client.until("session.created")
         await client.send(
