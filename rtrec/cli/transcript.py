@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from rtrec.timefmt import format_duration, format_span_ms, plural
@@ -50,58 +51,78 @@ def _tool_names(tools: list[Any]) -> list[str]:
     ]
 
 
+def _joined(parts: list[Any]) -> str:
+    """The parts that are there, joined with " · "."""
+    return " · ".join(str(part) for part in parts if part)
+
+
+def _title(s: Row) -> str:
+    duration = s.get("duration_ms")
+    return _joined(
+        [
+            f"Session {s.get('session_id')} ({s.get('uuid')})",
+            s.get("protocol"),
+            s.get("model") or "model ?",
+            str(s.get("started_at") or "")[:19].replace("T", " "),
+            format_duration(duration / 1000) if isinstance(duration, int | float) else None,
+            s.get("end_reason") or "open",
+        ]
+    )
+
+
+def _refusal(s: Row) -> str:
+    unreachable = str(s.get("error") or "")
+    if unreachable.startswith("cannot reach upstream"):  # the relay's own 502
+        return f"rtrec {unreachable} (it answered the client with HTTP {s['refused_status']})"
+    return f"the upstream refused the connection: HTTP {s['refused_status']}"
+
+
+def _if(value: Any, text: str) -> str | None:
+    return text if value else None
+
+
+def _settings(s: Row, config: Row) -> str:
+    tools = config.get("tools")
+    turns = s.get("turn_detection") or _if(
+        config.get("delegation"), f"delegation {config.get('delegation')}"
+    )
+    return _joined(
+        [
+            _if(s.get("provider_session_id"), f"provider session {s.get('provider_session_id')}"),
+            _if(s.get("voice"), f"voice {s.get('voice')}"),
+            f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
+            turns or "no turn detection",
+            _if(s.get("transcription_model"), f"transcription {s.get('transcription_model')}"),
+            f"tools {', '.join(_tool_names(tools))}" if isinstance(tools, list) and tools else None,
+        ]
+    )
+
+
+def _totals(s: Row) -> str:
+    tokens = None
+    if s.get("input_tokens") is not None and s.get("output_tokens") is not None:
+        tokens = f"{s['input_tokens']:,} in / {s['output_tokens']:,} out tokens"
+    usage = s.get("usage_seconds")
+    return _joined(
+        [
+            plural(s.get("event_count") or 0, "event", grouped=True),
+            f"audio {_span(s.get('audio_in_ms'))} in / {_span(s.get('audio_out_ms'))} out",
+            plural(s.get("responses") or 0, "response"),
+            f"usage {usage:g} s" if usage is not None else None,
+            tokens,
+        ]
+    )
+
+
 def header(state: dict[str, Any]) -> list[str]:
     s = state["session"]
     config = s.get("config") or {}
-    duration = s.get("duration_ms")
-    lines = [
-        " · ".join(
-            str(part)
-            for part in (
-                f"Session {s.get('session_id')} ({s.get('uuid')})",
-                s.get("protocol"),
-                s.get("model") or "model ?",
-                str(s.get("started_at") or "")[:19].replace("T", " "),
-                format_duration(duration / 1000) if isinstance(duration, int | float) else None,
-                s.get("end_reason") or "open",
-            )
-            if part
-        )
-    ]
+    lines = [_title(s)]
     if s.get("refused_status") is not None:
-        unreachable = str(s.get("error") or "")
-        if unreachable.startswith("cannot reach upstream"):  # the relay's own 502
-            lines.append(
-                f"rtrec {unreachable} (it answered the client with HTTP {s['refused_status']})"
-            )
-        else:
-            lines.append(f"the upstream refused the connection: HTTP {s['refused_status']}")
+        lines.append(_refusal(s))
     if config or s.get("provider_session_id"):
-        settings = [
-            f"provider session {s['provider_session_id']}"
-            if s.get("provider_session_id")
-            else None,
-            f"voice {s['voice']}" if s.get("voice") else None,
-            f"audio {s.get('input_format') or '?'} in / {s.get('output_format') or '?'} out",
-            s.get("turn_detection")
-            or (f"delegation {config['delegation']}" if config.get("delegation") else None)
-            or "no turn detection",
-            f"transcription {s['transcription_model']}" if s.get("transcription_model") else None,
-            f"tools {', '.join(_tool_names(config['tools']))}"
-            if isinstance(config.get("tools"), list) and config["tools"]
-            else None,
-        ]
-        lines.append(" · ".join(x for x in settings if x))
-    totals = [
-        plural(s.get("event_count") or 0, "event", grouped=True),
-        f"audio {_span(s.get('audio_in_ms'))} in / {_span(s.get('audio_out_ms'))} out",
-        plural(s.get("responses") or 0, "response"),
-        f"usage {s['usage_seconds']:g} s" if s.get("usage_seconds") is not None else None,
-        f"{s['input_tokens']:,} in / {s['output_tokens']:,} out tokens"
-        if s.get("input_tokens") is not None and s.get("output_tokens") is not None
-        else None,
-    ]
-    lines.append(" · ".join(x for x in totals if x))
+        lines.append(_settings(s, config))
+    lines.append(_totals(s))
     return lines
 
 
@@ -110,58 +131,87 @@ def _mcp_call(item: Row) -> str:
     return f"{label}.{item.get('name') or '?'}({item.get('arguments') or ''})"
 
 
+def _message_text(item: Row) -> str | None:
+    text = item.get("text")
+    if text:
+        return str(text)
+    if item.get("transcription_status") == "failed":
+        return f"[transcription failed: {item.get('transcription_error') or '?'}]"
+    if any((p or {}).get("type") == "input_audio" for p in item.get("content") or []):
+        return "[no transcript]"
+    return text
+
+
+def _message(item: Row, head: str, calls: dict[str, Row]) -> list[str]:
+    head += item.get("role") or "?"
+    if item.get("audio_ms"):
+        head += f" (audio {_span(item['audio_ms'])})"
+    if item.get("truncated_ms") is not None:
+        head += f" [cut at {_span(item['truncated_ms'])}]"
+    if item.get("status") == "incomplete":
+        head += " [incomplete]"
+    return _block(head, _message_text(item))
+
+
+def _function_call(item: Row, head: str, calls: dict[str, Row]) -> list[str]:
+    call = f"{item.get('name') or '?'}({item.get('arguments') or ''})"
+    lines = [f"{head}assistant → {call}  {item.get('call_id') or ''}".rstrip()]
+    if item.get("output") is not None:  # answered in place (Gemini's toolResponse)
+        lines += _block(f"{INDENT}  result", item["output"])
+    return lines
+
+
+def _function_call_output(item: Row, head: str, calls: dict[str, Row]) -> list[str]:
+    call = calls.get(item.get("call_id") or "")
+    when = ""
+    if call is not None and call.get("answer_ms") is not None:
+        when = f", answered {_ms(call['answer_ms'])} after the call"
+    head += f"tool result ({item.get('call_id') or '?'}{when})"
+    return _block(head, item.get("output") or "")
+
+
+def _mcp_call_lines(item: Row, head: str, calls: dict[str, Row]) -> list[str]:
+    lines = [f"{head}assistant → mcp {_mcp_call(item)}  {item.get('status') or ''}".rstrip()]
+    if item.get("output"):
+        lines += _block(f"{INDENT}  result", item["output"])
+    if item.get("error"):
+        lines.append(f"{INDENT}  error: {item['error']}")
+    return lines
+
+
+def _mcp_list_tools(item: Row, head: str, calls: dict[str, Row]) -> list[str]:
+    return [f"{head}mcp tools listed by {item.get('server_label') or '?'}"]
+
+
+def _mcp_approval_request(item: Row, head: str, calls: dict[str, Row]) -> list[str]:
+    return [f"{head}approval requested for mcp {_mcp_call(item)}"]
+
+
+def _mcp_approval_response(item: Row, head: str, calls: dict[str, Row]) -> list[str]:
+    verdict = "approved" if item.get("approve") else "declined"
+    return [f"{head}user {verdict} {item.get('approval_request_id') or '?'}"]
+
+
+_ITEM_LINES: dict[str, Callable[[Row, str, dict[str, Row]], list[str]]] = {
+    "message": _message,
+    "function_call": _function_call,
+    "function_call_output": _function_call_output,
+    "mcp_call": _mcp_call_lines,
+    "mcp_list_tools": _mcp_list_tools,
+    "mcp_approval_request": _mcp_approval_request,
+    "mcp_approval_response": _mcp_approval_response,
+}
+
+
 def item_lines(item: Row, calls: dict[str, Row]) -> list[str]:
     stamp = _stamp(item.get("added_ms"))
     deleted = f"[deleted at {_seconds(item['deleted_ms'])}] " if item.get("deleted") else ""
+    head = f"{stamp} {deleted}"
     kind = item.get("type")
-    if kind == "message":
-        who = item.get("role") or "?"
-        audio = f"audio {_span(item['audio_ms'])}" if item.get("audio_ms") else ""
-        cut = (
-            f" [cut at {_span(item['truncated_ms'])}]"
-            if item.get("truncated_ms") is not None
-            else ""
-        )
-        head = f"{stamp} {deleted}{who}" + (f" ({audio})" if audio else "") + cut
-        text = item.get("text")
-        if not text and item.get("transcription_status") == "failed":
-            text = f"[transcription failed: {item.get('transcription_error') or '?'}]"
-        elif not text and any(
-            (p or {}).get("type") == "input_audio" for p in item.get("content") or []
-        ):
-            text = "[no transcript]"
-        if item.get("status") == "incomplete":
-            head += " [incomplete]"
-        return _block(head, text)
-    if kind == "function_call":
-        call = f"{item.get('name') or '?'}({item.get('arguments') or ''})"
-        lines = [f"{stamp} {deleted}assistant → {call}  {item.get('call_id') or ''}".rstrip()]
-        if item.get("output") is not None:  # answered in place (Gemini's toolResponse)
-            lines += _block(f"{INDENT}  result", item["output"])
-        return lines
-    if kind == "function_call_output":
-        call = calls.get(item.get("call_id") or "")
-        when = ""
-        if call is not None and call.get("answer_ms") is not None:
-            when = f", answered {_ms(call['answer_ms'])} after the call"
-        head = f"{stamp} {deleted}tool result ({item.get('call_id') or '?'}{when})"
-        return _block(head, item.get("output") or "")
-    if kind == "mcp_call":
-        call = _mcp_call(item)
-        lines = [f"{stamp} {deleted}assistant → mcp {call}  {item.get('status') or ''}".rstrip()]
-        if item.get("output"):
-            lines += _block(f"{INDENT}  result", item["output"])
-        if item.get("error"):
-            lines.append(f"{INDENT}  error: {item['error']}")
-        return lines
-    if kind == "mcp_list_tools":
-        return [f"{stamp} {deleted}mcp tools listed by {item.get('server_label') or '?'}"]
-    if kind == "mcp_approval_request":
-        return [f"{stamp} {deleted}approval requested for mcp {_mcp_call(item)}"]
-    if kind == "mcp_approval_response":
-        verdict = "approved" if item.get("approve") else "declined"
-        return [f"{stamp} {deleted}user {verdict} {item.get('approval_request_id') or '?'}"]
-    return _block(f"{stamp} {deleted}[{kind or 'item'}]", item.get("text"))
+    lines = _ITEM_LINES.get(kind or "")
+    if lines is not None:
+        return lines(item, head, calls)
+    return _block(f"{head}[{kind or 'item'}]", item.get("text"))
 
 
 def response_line(response: Row, turn_latency: dict[str, float]) -> str:
@@ -214,24 +264,34 @@ def _delegated_at(call: Row) -> float | None:
     return offset if isinstance(offset, int | float) else call.get("called_ms")
 
 
-def render(state: dict[str, Any]) -> list[str]:
-    items: list[Row] = state["items"]
-    by_id = {i["item_id"]: i for i in items}
-    calls = {c["call_id"]: c for c in state["tool_calls"] if c.get("call_id")}
+class _Anchors:
+    """What the transcript shows after each item (None: before the first), by time."""
+
+    def __init__(self, items: list[Row]) -> None:
+        self.items = items
+        self.after: dict[str | None, list[tuple[float, str]]] = defaultdict(list)
+
+    def at_time(self, t_ms: float | None, line: str) -> None:
+        """After the last item added by `t_ms`."""
+        anchor = None
+        for item in self.items:
+            if (item.get("added_ms") or 0) <= (t_ms or 0):
+                anchor = item["item_id"]
+        self.after[anchor].append((t_ms or 0, line))
+
+    def lines_after(self, item_id: str | None) -> list[str]:
+        return [line for _, line in sorted(self.after.get(item_id, []))]
+
+
+def _place_responses(state: dict[str, Any], anchors: _Anchors) -> None:
+    """Each response after its last item; one without items where it happened, with the
+    out-of-band output it produced."""
+    by_id = {i["item_id"]: i for i in state["items"]}
     turn_latency = {
         t["response_id"]: t["latency_ms"]
         for t in state["turns"]
         if t.get("response_id") and t.get("latency_ms") is not None
     }
-    after: dict[str | None, list[tuple[float, str]]] = defaultdict(list)
-
-    def anchor_by_time(t_ms: float | None) -> str | None:
-        anchor = None
-        for item in items:
-            if (item.get("added_ms") or 0) <= (t_ms or 0):
-                anchor = item["item_id"]
-        return anchor
-
     oob_text = defaultdict(list)
     for out in state.get("out_of_band_items", []):
         oob_text[out["response_id"]].append(out.get("text") or out.get("arguments") or "")
@@ -241,25 +301,28 @@ def render(state: dict[str, Any]) -> list[str]:
         t_ms = response.get("created_ms") or 0
         if own:
             last = max(own, key=lambda i: i.get("ordinal") or 0)
-            after[last["item_id"]].append((t_ms, line))
+            anchors.after[last["item_id"]].append((t_ms, line))
             continue
-        if oob_text.get(response["response_id"]):
-            line += "\n" + "\n".join(
-                f"{INDENT}  output: {text}" for text in oob_text[response["response_id"]]
-            )
-        after[anchor_by_time(t_ms)].append((t_ms, line))
+        line += "".join(f"\n{INDENT}  output: {text}" for text in oob_text[response["response_id"]])
+        anchors.at_time(t_ms, line)
+
+
+def render(state: dict[str, Any]) -> list[str]:
+    items: list[Row] = state["items"]
+    calls = {c["call_id"]: c for c in state["tool_calls"] if c.get("call_id")}
+    anchors = _Anchors(items)
+    _place_responses(state, anchors)
     for error in state["errors"]:
-        after[anchor_by_time(error.get("t_ms"))].append((error.get("t_ms") or 0, error_line(error)))
+        anchors.at_time(error.get("t_ms"), error_line(error))
     for call in state["tool_calls"]:
         if call.get("kind") == "delegation":
             at = _delegated_at(call)
-            after[anchor_by_time(at)].append((at or 0, delegation_line(call, at)))
+            anchors.at_time(at, delegation_line(call, at))
 
-    lines = [*header(state), ""]
-    lines += [line for _, line in sorted(after.pop(None, []))]
+    lines = [*header(state), "", *anchors.lines_after(None)]
     for item in items:
         lines += item_lines(item, calls)
-        lines += [line for _, line in sorted(after.get(item["item_id"], []))]
+        lines += anchors.lines_after(item["item_id"])
     unknown = (state["session"].get("unknown_types")) or {}
     if unknown:
         counted = ", ".join(f"{name} ×{count}" for name, count in sorted(unknown.items()))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rtrec.audio_format import PCM16_24K, AudioFormat, parse_format
+from rtrec.protocols.realtime.session_fields import spelled
 
 _GA_FORMAT = {"pcm16": "audio/pcm", "g711_ulaw": "audio/pcmu", "g711_alaw": "audio/pcma"}
 
@@ -20,6 +22,13 @@ DEFAULT_TURN_DETECTION: dict[str, Any] = {
     "interrupt_response": True,
 }
 DEFAULT_INSTRUCTIONS = "You are rtrec's simulated Realtime assistant. Be brief and friendly."
+
+
+def _setter(attr: str) -> Callable[[SimConfig, Any, bool], None]:
+    def put(config: SimConfig, value: Any, beta: bool) -> None:
+        setattr(config, attr, value)
+
+    return put
 
 
 def ga_format(fmt: AudioFormat) -> dict[str, Any]:
@@ -49,55 +58,11 @@ class SimConfig:
     max_output_tokens: Any = "inf"
 
     def apply(self, update: dict[str, Any]) -> None:
-        """Merge a session.update's session object, GA or beta shape."""
-        if "output_modalities" in update:
-            self.output_modalities = list(update["output_modalities"] or ["audio"])
-        if "modalities" in update:  # beta: ["text", "audio"] means audio with a transcript
-            modes = update["modalities"] or ["audio"]
-            self.output_modalities = ["audio"] if "audio" in modes else ["text"]
-        for key in ("instructions", "tool_choice", "temperature"):
-            if key in update:
-                setattr(self, key, update[key])
-        if "tools" in update:
-            self.tools = list(update["tools"] or [])
-        if "max_output_tokens" in update:
-            self.max_output_tokens = update["max_output_tokens"]
-        if "max_response_output_tokens" in update:
-            self.max_output_tokens = update["max_response_output_tokens"]
-        audio = update.get("audio")
-        if isinstance(audio, dict):
-            inp = audio.get("input") or {}
-            out = audio.get("output") or {}
-            if "format" in inp:
-                self.input_format = parse_format(inp["format"]) or self.input_format
-            for key, attr in (
-                ("transcription", "transcription"),
-                ("noise_reduction", "noise_reduction"),
-            ):
-                if key in inp:
-                    setattr(self, attr, inp[key])
-            if "turn_detection" in inp:
-                self.turn_detection = self._turn_detection(inp["turn_detection"])
-            if "format" in out:
-                self.output_format = parse_format(out["format"]) or self.output_format
-            if "voice" in out:
-                self.voice = out["voice"]
-            if "speed" in out:
-                self.speed = out["speed"]
-        # beta spellings
-        if "input_audio_format" in update:
-            self.input_format = parse_format(update["input_audio_format"]) or self.input_format
-        if "output_audio_format" in update:
-            self.output_format = parse_format(update["output_audio_format"]) or self.output_format
-        if "input_audio_transcription" in update:
-            self.transcription = update["input_audio_transcription"]
-        if "input_audio_noise_reduction" in update:
-            self.noise_reduction = update["input_audio_noise_reduction"]
-        if "turn_detection" in update:
-            self.turn_detection = self._turn_detection(update["turn_detection"])
-        for key in ("voice", "speed"):
-            if key in update:
-                setattr(self, key, update[key])
+        """Merge a session.update's session object, GA or beta shape (beta wins where an
+        update spells a setting both ways)."""
+        for name, setter in _SETTERS.items():
+            for spelling, value in spelled(update, name):
+                setter(self, value, spelling.beta)
 
     @staticmethod
     def _turn_detection(value: Any) -> dict[str, Any] | None:
@@ -107,12 +72,31 @@ class SimConfig:
         merged.update(value)
         return merged
 
+    def _set_modalities(self, value: Any, beta: bool) -> None:
+        modes = value or ["audio"]
+        if beta:  # ["text", "audio"] means audio with a transcript
+            self.output_modalities = ["audio"] if "audio" in modes else ["text"]
+        else:
+            self.output_modalities = list(modes)
+
+    def _set_input_format(self, value: Any, beta: bool) -> None:
+        self.input_format = parse_format(value) or self.input_format
+
+    def _set_output_format(self, value: Any, beta: bool) -> None:
+        self.output_format = parse_format(value) or self.output_format
+
+    def _set_tools(self, value: Any, beta: bool) -> None:
+        self.tools = list(value or [])
+
+    def _set_turn_detection(self, value: Any, beta: bool) -> None:
+        self.turn_detection = self._turn_detection(value)
+
     @property
     def audio_out(self) -> bool:
         return "audio" in self.output_modalities
 
     def function_names(self) -> set[str]:
-        return {t.get("name") for t in self.tools if t.get("type") == "function" and t.get("name")}
+        return {str(t["name"]) for t in self.tools if t.get("type") == "function" and t.get("name")}
 
     def render_ga(self, session_id: str, expires_at: int) -> dict[str, Any]:
         transcription = self.transcription
@@ -172,3 +156,21 @@ class SimConfig:
             "speed": self.speed,
             "client_secret": None,
         }
+
+
+# How each session setting (rtrec/protocols/realtime/session_fields.py) is applied.
+_SETTERS: dict[str, Callable[[SimConfig, Any, bool], None]] = {
+    "output_modalities": SimConfig._set_modalities,
+    "instructions": _setter("instructions"),
+    "tool_choice": _setter("tool_choice"),
+    "temperature": _setter("temperature"),
+    "tools": SimConfig._set_tools,
+    "max_output_tokens": _setter("max_output_tokens"),
+    "input_format": SimConfig._set_input_format,
+    "output_format": SimConfig._set_output_format,
+    "transcription": _setter("transcription"),
+    "noise_reduction": _setter("noise_reduction"),
+    "turn_detection": SimConfig._set_turn_detection,
+    "voice": _setter("voice"),
+    "speed": _setter("speed"),
+}

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
 
-    from rtrec.sim.connection import SimOptions
+    from rtrec.sim.options import SimOptions
 
 # Serves one client connection of that protocol until it closes.
 ServeConnection = Callable[["ServerConnection", "SimOptions"], Awaitable[None]]
@@ -40,8 +40,8 @@ def _load(spec: str) -> Any:
 
 
 def server_for(protocol: str) -> ServeConnection:
-    return _load(SERVERS[protocol])  # type: ignore[no-any-return]
+    return cast(ServeConnection, _load(SERVERS[protocol]))
 
 
 def demo_client_for(protocol: str) -> DemoClient:
-    return _load(DEMO_CLIENTS[protocol])  # type: ignore[no-any-return]
+    return cast(DemoClient, _load(DEMO_CLIENTS[protocol]))

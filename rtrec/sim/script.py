@@ -18,6 +18,7 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection
 
 from rtrec.dial import Endpoint, dial
+from rtrec.sim import microphone
 from rtrec.sim.audio import silence, speech_like
 
 RATE = 24000
@@ -59,13 +60,8 @@ class ScriptedClient:
         """Stream speech-like audio for `text`, then silence for VAD, as a microphone would:
         100 ms appends, in real time, each sent when its audio would have been captured."""
         samples = np.concatenate([speech_like(text, RATE), silence(trailing_silence_s, RATE)])
-        step = RATE * APPEND_MS // 1000
         self.say(f"user speaks: {len(samples) / RATE:.1f} s of audio, ending in silence")
-        started = time.monotonic()
-        for n, start in enumerate(range(0, len(samples), step)):
-            captured_at = started + (n + 1) * APPEND_MS / 1000
-            await asyncio.sleep(max(0.0, captured_at - time.monotonic()))
-            chunk = samples[start : start + step].astype("<i2").tobytes()
+        async for chunk in microphone.captured(samples, RATE, APPEND_MS):
             await self.send(
                 {"type": "input_audio_buffer.append", "audio": base64.b64encode(chunk).decode()}
             )
@@ -105,9 +101,8 @@ async def run_script(url: str, say: Callable[[str], None]) -> None:
     # The key is fake: it is here to show that rtrec never writes it down.
     headers = {"Authorization": "Bearer sk-demo-0000000000000000000000000000"}
     # Through rtrec's one way out: this URL's host and port only, no redirects followed.
-    async with await dial(
-        url, Endpoint.from_url(url), additional_headers=headers, max_size=None
-    ) as ws:
+    ws = await dial(url, Endpoint.from_url(url), additional_headers=headers, max_size=None)
+    async with ws:
         client = ScriptedClient(ws, say)
         await client.until("session.created")
         await client.send(

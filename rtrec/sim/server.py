@@ -13,6 +13,7 @@ With `require_key` it checks the key the way the API does: `Authorization: Beare
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from types import TracebackType
 from urllib.parse import parse_qs
 
@@ -105,7 +106,7 @@ class Simulator:
         return key in presented
 
     def _select_subprotocol(
-        self, connection: ServerConnection, offered: list[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         return Subprotocol("realtime") if "realtime" in offered else None
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from rtrec.audio_format import AudioFormat, parse_format
 from rtrec.protocols.realtime.formats import session_formats
+from rtrec.protocols.realtime.session_fields import spelled
 
 # The keys of a normalized configuration, in the order they are written.
 CONFIG_KEYS = (
@@ -57,47 +58,25 @@ def merge_session(previous: dict[str, Any], session: Any) -> dict[str, Any]:
     if ga or beta:
         config["protocol_version"] = "ga" if ga else "beta"
 
-    def put(key: str, *candidates: Any) -> None:
-        for value in candidates:
-            if value is not _MISSING:
-                config[key] = value
-                return
+    def put(*keys: str) -> None:
+        for key in keys:
+            found = spelled(session, key)
+            if found:  # GA's spelling wins where a session has both
+                config[key] = found[0][1]
 
-    put("model", _get(session, "model"))
-    put("output_modalities", _get(session, "output_modalities"), _get(session, "modalities"))
-    put("voice", _get(session, "audio", "output", "voice"), _get(session, "voice"))
+    put("model", "output_modalities", "voice")
     inp, out = session_formats(session)
     if inp is not None:
         config["input_format"] = str(inp)
     if out is not None:
         config["output_format"] = str(out)
-    transcription = _get(session, "audio", "input", "transcription")
-    if transcription is _MISSING:
-        transcription = _get(session, "input_audio_transcription")
-    if transcription is not _MISSING:
-        config["transcription"] = transcription
-        model = transcription.get("model") if isinstance(transcription, dict) else None
-        config["transcription_model"] = model
-    put(
-        "turn_detection",
-        _get(session, "audio", "input", "turn_detection"),
-        _get(session, "turn_detection"),
-    )
-    put(
-        "noise_reduction",
-        _get(session, "audio", "input", "noise_reduction"),
-        _get(session, "input_audio_noise_reduction"),
-    )
-    put("tools", _get(session, "tools"))
-    put("tool_choice", _get(session, "tool_choice"))
-    put("instructions", _get(session, "instructions"))
-    put("speed", _get(session, "audio", "output", "speed"), _get(session, "speed"))
-    put("temperature", _get(session, "temperature"))
-    put(
-        "max_output_tokens",
-        _get(session, "max_output_tokens"),
-        _get(session, "max_response_output_tokens"),
-    )
+    transcription = spelled(session, "transcription")
+    if transcription:
+        value = transcription[0][1]
+        config["transcription"] = value
+        config["transcription_model"] = value.get("model") if isinstance(value, dict) else None
+    put("turn_detection", "noise_reduction", "tools", "tool_choice", "instructions")
+    put("speed", "temperature", "max_output_tokens")
     return config
 
 

@@ -75,7 +75,6 @@ def export_wav(
             f"session {session.id} has no audio ({adapter.audio_description}); nothing to export"
         )
     rate = survey.timeline_rate if options.timeline else None
-    cuts = survey.cuts if options.timeline else {}
     fold = AudioFold(
         adapter.media(),
         FoldOptions(
@@ -84,51 +83,72 @@ def export_wav(
             timeline_rate=rate,
             spill=tempfile.TemporaryFile,
         ),
-        cuts,
+        survey.cuts if options.timeline else {},
     )
     make_out_dir(options.out_dir)
-    files = FileSet(options.out_dir, options.container, options.keep_encoding)
-    timeline = (
+    out = _Output(
+        FileSet(options.out_dir, options.container, options.keep_encoding),
         TimelineFile(options.out_dir / f"{TIMELINE_STEM}.{options.container}", rate)
         if rate is not None
-        else None
+        else None,
+        warn,
     )
-    result = ExportResult()
     total = max(1, last_seq(conn, session.id))
     try:
         try:
             for op in fold_operations(fold, conn, session.id, adapter, total, progress):
-                if isinstance(op, WriteAudio):
-                    files.write(op.stem, op.fmt, op.data)
-                elif isinstance(op, TimelineFrames):
-                    assert timeline is not None
-                    for block in op.blocks:
-                        timeline.write(block)
-                elif isinstance(op, CloseFile):
-                    files.close(op.stem)
-                elif isinstance(op, RenameFile):
-                    files.rename(op.stem, op.new_stem)
-                elif isinstance(op, DiscardFile):
-                    files.discard(op.stem)
-                elif isinstance(op, Notice):
-                    result.warnings += 1
-                    warn(op.message)
+                out.apply(op)
         finally:
-            files.close_all()
-            if timeline is not None:
-                timeline.close()
-        result.files = files.files + ([timeline.written] if timeline is not None else [])
-        result.chunks, result.skipped = fold.chunks, fold.skipped
-        if not any(f.frames for f in result.files):
+            out.close()
+        out.result.files = out.written()
+        out.result.chunks, out.result.skipped = fold.chunks, fold.skipped
+        if not any(f.frames for f in out.result.files):
             raise NoAudioError(
                 f"session {session.id} has audio events but none could be decoded; nothing exported"
             )
     except BaseException:
         # Nothing half-written stays behind: the files are only published complete.
-        abandon(files.files + ([timeline.written] if timeline is not None else []))
+        abandon(out.written())
         raise
-    publish(result.files)
-    return result
+    publish(out.result.files)
+    return out.result
+
+
+class _Output:
+    """The export's files as the fold's operations write, close, rename and discard them."""
+
+    def __init__(
+        self, files: FileSet, timeline: TimelineFile | None, warn: Callable[[str], None]
+    ) -> None:
+        self.files = files
+        self.timeline = timeline
+        self.warn = warn
+        self.result = ExportResult()
+
+    def apply(self, op: Op) -> None:
+        if isinstance(op, WriteAudio):
+            self.files.write(op.stem, op.fmt, op.data)
+        elif isinstance(op, TimelineFrames):
+            assert self.timeline is not None
+            for block in op.blocks:
+                self.timeline.write(block)
+        elif isinstance(op, CloseFile):
+            self.files.close(op.stem)
+        elif isinstance(op, RenameFile):
+            self.files.rename(op.stem, op.new_stem)
+        elif isinstance(op, DiscardFile):
+            self.files.discard(op.stem)
+        elif isinstance(op, Notice):
+            self.result.warnings += 1
+            self.warn(op.message)
+
+    def close(self) -> None:
+        self.files.close_all()
+        if self.timeline is not None:
+            self.timeline.close()
+
+    def written(self) -> list[WrittenFile]:
+        return self.files.files + ([self.timeline.written] if self.timeline is not None else [])
 
 
 @dataclass(slots=True)

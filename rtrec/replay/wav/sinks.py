@@ -1,4 +1,5 @@
-"""Writing the exported audio: WAV or FLAC files through soundfile, one stream at a time.
+"""Writing the exported audio: WAV files (rtrec/replay/wav/riff.py) or FLAC files (through
+soundfile), one stream at a time.
 
 A file is named by its stem (`user`, `assistant`, `response-001-resp_…`) plus the
 container's extension.  When the audio format of a stem changes, the file is closed and
@@ -19,11 +20,10 @@ import soundfile
 from rtrec.audio_format import AudioFormat
 from rtrec.errors import RtrecError
 from rtrec.outfile import staging_path
-from rtrec.replay.wav import sndfile_raw
 from rtrec.replay.wav.pcm import to_int16
+from rtrec.replay.wav.riff import WavWriter
 
-_G711_SUBTYPE = {"g711_ulaw": "ULAW", "g711_alaw": "ALAW"}
-_CONTAINER = {"wav": "WAV", "flac": "FLAC"}
+_G711 = frozenset({"g711_ulaw", "g711_alaw"})
 # Audio is gathered per file and written in large blocks: libsndfile's per-call cost
 # would otherwise dominate at one call per 100 ms chunk.
 WRITE_BUFFER_BYTES = 1 << 18
@@ -46,41 +46,104 @@ class ExportError(RtrecError):
     """A file of the export could not be written."""
 
 
-def open_sound_file(
-    path: Path, rate: int, channels: int, container: str, subtype: str
-) -> soundfile.SoundFile:
-    """The file that becomes `path` when the export is published (see `publish`)."""
+class _FlacBytes:
+    """Where soundfile writes a FLAC file's bytes (its public file-object interface).
+
+    libsndfile reports a failed write as "System error."; this keeps the OSError itself
+    (ENOSPC on a full disk) so that the export can say what happened.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "wb")  # noqa: SIM115 (closed by FlacFile.close)
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            return 0
+
+    def read(self, size: int = -1) -> bytes:
+        return b""  # written only
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+
+class FlacFile:
+    """A FLAC file through soundfile's public API (int16 frames in)."""
+
+    def __init__(self, path: Path, rate: int, channels: int) -> None:
+        self._bytes = _FlacBytes(path)
+        try:
+            self.file = soundfile.SoundFile(
+                self._bytes,
+                "w",
+                samplerate=rate,
+                channels=channels,
+                format="FLAC",
+                subtype="PCM_16",
+            )
+        except BaseException:
+            self._bytes.file.close()
+            raise
+
+    def write(self, frames: np.ndarray) -> None:
+        try:
+            self.file.write(frames)
+        except (RuntimeError, AssertionError) as exc:  # soundfile asserts on a short write
+            raise self._failure(exc) from exc
+
+    def close(self) -> None:
+        try:
+            self.file.close()
+        except (RuntimeError, AssertionError) as exc:
+            raise self._failure(exc) from exc
+        finally:
+            self._bytes.file.close()
+        if self._bytes.error is not None:
+            raise self._bytes.error
+
+    def _failure(self, exc: BaseException) -> BaseException:
+        if self._bytes.error is not None:
+            return self._bytes.error
+        return OSError("short write") if isinstance(exc, AssertionError) else exc
+
+
+AudioFile = WavWriter | FlacFile
+
+
+def open_audio_file(
+    path: Path, rate: int, channels: int, container: str, encoding: str
+) -> AudioFile:
+    """The file that becomes `path` when the export is published (see `publish`);
+    `encoding` is what a WAV file stores (pcm16, g711_ulaw, g711_alaw)."""
     try:
-        return soundfile.SoundFile(
-            staging_path(path),
-            "w",
-            samplerate=rate,
-            channels=channels,
-            format=_CONTAINER[container],
-            subtype=subtype,
-        )
+        if container == "wav":
+            return WavWriter(staging_path(path), rate, channels, encoding)
+        return FlacFile(staging_path(path), rate, channels)
     except (OSError, RuntimeError) as exc:  # soundfile.LibsndfileError is a RuntimeError
         raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
 
 
 def _reason(exc: BaseException) -> str:
-    if getattr(exc, "strerror", None):
-        return str(exc.strerror)  # type: ignore[attr-defined]
-    described = getattr(exc, "error_string", None) or str(exc)
-    if described.startswith("System error"):  # libsndfile's word for "see errno"
-        return sndfile_raw.last_os_error() or described
-    return described
+    if isinstance(exc, OSError) and exc.strerror:
+        return str(exc.strerror)
+    return str(getattr(exc, "error_string", None) or exc)
 
 
 class _Stream:
     """The open file of one stem, and the files it has already filled."""
 
-    __slots__ = ("buffer", "file", "fill", "fmt", "parts", "raw", "written")
+    __slots__ = ("buffer", "file", "fill", "fmt", "parts", "written")
 
     def __init__(self) -> None:
-        self.file: soundfile.SoundFile | None = None
+        self.file: AudioFile | None = None
         self.fmt: AudioFormat | None = None
-        self.raw = False  # the bytes go into the file as they are
         # Reused for the life of the stream: no allocation per chunk or per flush.
         self.buffer = bytearray(WRITE_BUFFER_BYTES)
         self.fill = 0
@@ -157,14 +220,12 @@ class FileSet:
     def _start_part(self, stem: str, stream: _Stream, fmt: AudioFormat) -> None:
         self._close_part(stream)
         path = self._path(stem, len(stream.parts) + 1)
-        keep = self.keep_encoding and fmt.encoding in _G711_SUBTYPE
-        subtype = _G711_SUBTYPE[fmt.encoding] if keep else "PCM_16"
-        stream.file = open_sound_file(path, fmt.rate, 1, self.container, subtype)
+        keep = self.keep_encoding and fmt.encoding in _G711
+        stored = fmt.encoding if keep else "pcm16"
+        stream.file = open_audio_file(path, fmt.rate, 1, self.container, stored)
         stream.fmt = fmt
-        # WAV stores pcm16 little-endian, as the Realtime API sends it: no conversion.
-        stream.raw = keep or (fmt.encoding == "pcm16" and self.container == "wav")
         stream.parts.append(path)
-        stream.written = WrittenFile(path, fmt.rate, 1, 0, fmt.encoding if keep else "pcm16")
+        stream.written = WrittenFile(path, fmt.rate, 1, 0, stored)
         self.files.append(stream.written)
 
     @classmethod
@@ -177,11 +238,18 @@ class FileSet:
     @staticmethod
     def _write(stream: _Stream, data: bytes | memoryview) -> None:
         assert stream.file is not None and stream.fmt is not None and stream.written is not None
+        file, fmt = stream.file, stream.fmt
         try:
-            if stream.raw:
-                sndfile_raw.write_raw(stream.file, data, stream.fmt)
+            # A WAV file stores pcm16 little-endian, as the Realtime API sends it, and
+            # G.711 kept as it is: the bytes go in unconverted.
+            if isinstance(file, WavWriter) and stream.written.encoding == fmt.encoding:
+                file.write(data)
             else:
-                stream.file.write(to_int16(bytes(data), stream.fmt))
+                samples = to_int16(bytes(data), fmt)
+                if isinstance(file, WavWriter):
+                    file.write(samples.astype("<i2").tobytes())
+                else:
+                    file.write(samples)
         except (OSError, RuntimeError) as exc:
             raise ExportError(f"cannot write {stream.written.path}: {_reason(exc)}") from exc
 
@@ -190,7 +258,7 @@ class FileSet:
         if stream.file is not None:
             cls._flush(stream)
             try:
-                sndfile_raw.close(stream.file)
+                stream.file.close()
             except (OSError, RuntimeError) as exc:
                 path = stream.written.path if stream.written else "a file"
                 raise ExportError(f"cannot finish {path}: {_reason(exc)}") from exc
@@ -221,19 +289,22 @@ class TimelineFile:
     """The stereo timeline, written block by block."""
 
     def __init__(self, path: Path, rate: int, container: str = "wav") -> None:
-        self.file = open_sound_file(path, rate, 2, container, "PCM_16")
-        self.raw = container == "wav"
+        self.file = open_audio_file(path, rate, 2, container, "pcm16")
         self.written = WrittenFile(path, rate, 2, 0, "pcm16")
 
     def write(self, frames: np.ndarray) -> None:
         try:
-            sndfile_raw.write_frames(self.file, frames, raw=self.raw)
+            if isinstance(self.file, WavWriter):
+                frames = np.ascontiguousarray(frames, dtype="<i2")
+                self.file.write(frames.data.cast("B"))
+            else:
+                self.file.write(frames)
         except (OSError, RuntimeError) as exc:
             raise ExportError(f"cannot write {self.written.path}: {_reason(exc)}") from exc
         self.written.frames += len(frames)
 
     def close(self) -> None:
         try:
-            sndfile_raw.close(self.file)
+            self.file.close()
         except (OSError, RuntimeError) as exc:
             raise ExportError(f"cannot finish {self.written.path}: {_reason(exc)}") from exc

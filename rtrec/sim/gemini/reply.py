@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from rtrec.sim.audio import speech_like
-from rtrec.sim.connection import SimOptions
 from rtrec.sim.gemini import wire
+from rtrec.sim.options import SimOptions
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 

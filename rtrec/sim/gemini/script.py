@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
+from rtrec.sim import microphone
 from rtrec.sim.audio import silence, speech_like
 
 PATH = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
@@ -71,13 +72,8 @@ class GeminiClient:
         """Stream speech-like audio for `text`, then silence, as a microphone would:
         100 ms chunks, each sent when its audio would have been captured."""
         samples = np.concatenate([speech_like(text, RATE), silence(trailing_silence_s, RATE)])
-        step = RATE * CHUNK_MS // 1000
         self.say(f"user says ({len(samples) / RATE:.1f} s of audio)")
-        started = time.monotonic()
-        for n, start in enumerate(range(0, len(samples), step)):
-            captured_at = started + (n + 1) * CHUNK_MS / 1000
-            await asyncio.sleep(max(0.0, captured_at - time.monotonic()))
-            chunk = samples[start : start + step].astype("<i2").tobytes()
+        async for chunk in microphone.captured(samples, RATE, CHUNK_MS):
             audio = {
                 "data": base64.urlsafe_b64encode(chunk).decode(),
                 "mimeType": f"audio/pcm;rate={RATE}",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from websockets.asyncio.server import ServerConnection
 
-from rtrec.sim.connection import SimOptions
 from rtrec.sim.gemini.session import GeminiSession
+from rtrec.sim.options import SimOptions
 
 
 async def serve(connection: ServerConnection, options: SimOptions) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import binascii
-import contextlib
 import json
 import random
 from collections.abc import Awaitable, Callable
@@ -28,10 +27,11 @@ from rtrec.audio_format import PCM16_16K
 from rtrec.protocols.base import decode_base64
 from rtrec.protocols.gemini.media import audio_format, user_blobs
 from rtrec.protocols.gemini.session import instructions_text
-from rtrec.sim.connection import SimOptions
+from rtrec.sim import tasks
 from rtrec.sim.dialogue import choose_reply
 from rtrec.sim.gemini import wire
 from rtrec.sim.gemini.reply import ReplyStyle, say, think, words_of
+from rtrec.sim.options import SimOptions
 from rtrec.sim.vad import EnergyVad
 
 INVALID = 1007
@@ -68,8 +68,7 @@ class GeminiSession:
 
     async def send(self, message: dict[str, Any]) -> None:
         data = wire.encode(message)
-        if self.options.frame_log is not None:
-            self.options.frame_log.append(("server", data))
+        self.options.log("server", data)
         await self.ws.send(data)
 
     async def reject(self, reason: str = INVALID_REASON) -> None:
@@ -96,9 +95,7 @@ class GeminiSession:
             pass
         finally:
             if self.turn is not None:
-                self.turn.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                    await self.turn
+                await tasks.stop(self.turn)
 
     async def _next(self) -> dict[str, Any] | None:
         """The client's next message; None (connection closed 1007) for anything else."""
@@ -106,8 +103,7 @@ class GeminiSession:
             frame = await self.ws.recv()
         except ConnectionClosed:
             return None
-        if self.options.frame_log is not None:
-            self.options.frame_log.append(("client", frame))
+        self.options.log("client", frame)
         try:
             message = json.loads(frame)
         except ValueError:
@@ -221,9 +217,7 @@ class GeminiSession:
         turn, self.turn = self.turn, None
         if turn is None or turn.done():
             return
-        turn.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await turn
+        await tasks.stop(turn)
         await self.send({"serverContent": {"interrupted": True}})
         await self._complete()
 

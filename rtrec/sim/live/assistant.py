@@ -144,7 +144,8 @@ class Assistant:
         self._need_responses()
         if not isinstance(item, dict) or item.get("type") != "function_call_output":
             return  # other input items join the backend's conversation; nothing to say
-        delegation_id = self.calls.get(item.get("call_id"))  # type: ignore[arg-type]
+        call_id = item.get("call_id")
+        delegation_id = self.calls.get(call_id) if isinstance(call_id, str) else None
         if delegation_id is None or delegation_id not in self.delegations:
             raise RequestError(
                 f"No tool call found with call_id {item.get('call_id')!r}.",

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rtrec.audio_format import AudioFormat
-from rtrec.sim.live.speech import CHUNK_MS, Delta, chunk_bytes, silence
+from rtrec.sim.live.speech import CHUNK_MS, Delta, chunk_bytes, delta_event, silence
 
 Event = dict[str, Any]
 # Makes the event when it is due; None if it no longer applies (speech cut short).
@@ -147,11 +147,6 @@ def _transcript(utterance: Utterance, delta: Delta) -> MakeEvent:
     def make() -> Event | None:
         if not utterance.said_by(delta.start_ms):
             return None
-        return {
-            "type": "session.output_transcript.delta",
-            "start_ms": delta.start_ms,
-            "end_ms": delta.end_ms,
-            "delta": delta.text,
-        }
+        return delta_event("session.output_transcript.delta", delta)
 
     return make

@@ -19,7 +19,13 @@ import numpy as np
 
 from rtrec.audio_format import AudioFormat
 from rtrec.sim.live.clock import Event, SessionClock
-from rtrec.sim.live.speech import WINDOW_MS, Delta, floor_window, transcript_deltas
+from rtrec.sim.live.speech import (
+    WINDOW_MS,
+    Delta,
+    delta_event,
+    floor_window,
+    transcript_deltas,
+)
 from rtrec.sim.vad import EnergyVad
 
 SILENCE_MS = 400  # of quiet that ends the user's speech
@@ -126,12 +132,4 @@ class Listener:
 
 
 def _user_delta(delta: Delta) -> Callable[[], Event]:
-    def make() -> Event:
-        return {
-            "type": "session.input_transcript.delta",
-            "start_ms": delta.start_ms,
-            "end_ms": delta.end_ms,
-            "delta": delta.text,
-        }
-
-    return make
+    return lambda: delta_event("session.input_transcript.delta", delta)

@@ -17,10 +17,11 @@ from collections import OrderedDict
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.frames import error_body
 from rtrec.sim.live.resource import LiveConfig
 from rtrec.sim.live.session import LiveSimSession
 from rtrec.sim.live.wire import new_id
+from rtrec.sim.options import SimOptions
 
 _CHILD = re.compile(r"/live/sessions/([^/]+)/(attach|fork)/?$")
 _STORED = 256  # ended sessions a fork may still name
@@ -87,8 +88,8 @@ async def _sideband(session: LiveSimSession, connection: ServerConnection) -> No
 
 
 async def _refuse(connection: ServerConnection, message: str) -> None:
-    error = {"type": "invalid_request_error", "code": "session_not_found", "message": message}
-    event = {"event_id": new_id("event_"), "type": "error", "error": {**error, "param": None}}
+    error = error_body(message, code="session_not_found")
+    event = {"event_id": new_id("event_"), "type": "error", "error": error}
     try:
         await connection.send(json.dumps(event, separators=(",", ":")))
         await connection.close(1008, "session not found")

@@ -25,14 +25,16 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from rtrec.audio_format import PCM16_24K
+from rtrec.sim import tasks
 from rtrec.sim.audio import resample
-from rtrec.sim.connection import DEFAULT_USER_LINES, SimOptions
+from rtrec.sim.frames import FrameProblem, error_body, read_client_event
 from rtrec.sim.live.assistant import Assistant, RequestError
 from rtrec.sim.live.clock import CHUNK_MS, Event, SessionClock
 from rtrec.sim.live.listening import Listener
 from rtrec.sim.live.resource import ConfigError, LiveConfig, start_config
 from rtrec.sim.live.speech import decode, encode
 from rtrec.sim.live.wire import b64, encode_event, new_id
+from rtrec.sim.options import DEFAULT_USER_LINES, SimOptions
 
 USAGE_EVERY_MS = 5000
 RECOGNITION_LAGS_MS = (300, 400, 500, 600)
@@ -66,8 +68,7 @@ class LiveSimSession:
     async def run(self) -> None:
         try:
             async for message in self.ws:
-                if self.options.frame_log is not None:
-                    self.options.frame_log.append(("client", message))
+                self.options.log("client", message)
                 await self.dispatch(message)
                 if self.closed:
                     break
@@ -75,9 +76,7 @@ class LiveSimSession:
             pass
         finally:
             if self._pump is not None:
-                self._pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                    await self._pump
+                await tasks.stop(self._pump)
             for sideband in list(self.sidebands):
                 with contextlib.suppress(ConnectionClosed):
                     await sideband.close(1000, "session ended")
@@ -97,8 +96,7 @@ class LiveSimSession:
         else:
             wire = {**event, "event_id": new_id("event_")}
         frame = encode_event(wire)
-        if self.options.frame_log is not None:
-            self.options.frame_log.append(("server", frame))
+        self.options.log("server", frame)
         await self.ws.send(frame)
         await self.to_sidebands(encode_event(copy) if copy is not None else frame)
 
@@ -120,8 +118,7 @@ class LiveSimSession:
         self, message: str, *, code: str, event: Event | None, param: str | None = None
     ) -> None:
         client_event_id = event.get("event_id") if isinstance(event, dict) else None
-        error: Event = {"type": "invalid_request_error", "code": code, "message": message}
-        error["param"] = param
+        error = error_body(message, code=code, param=param)
         if isinstance(client_event_id, str):
             error["client_event_id"] = client_event_id
         out: Event = {"type": "error", "error": error}
@@ -138,21 +135,9 @@ class LiveSimSession:
     # -- dispatch ---------------------------------------------------------------------
 
     async def dispatch(self, message: str | bytes, *, sideband: bool = False) -> None:
-        if isinstance(message, bytes):
-            await self.error("Binary frames are not supported.", code="invalid_frame", event=None)
-            return
-        try:
-            event = json.loads(message)
-        except ValueError as exc:
-            await self.error(f"Invalid JSON: {exc}", code="invalid_json", event=None)
-            return
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            await self.error(
-                "Missing required parameter: 'type'.",
-                code="missing_required_parameter",
-                event=None,
-                param="type",
-            )
+        event = read_client_event(message, missing_type="Missing required parameter: 'type'.")
+        if isinstance(event, FrameProblem):
+            await self.error(event.message, code=event.code, event=None, param=event.param)
             return
         from rtrec.sim.live.commands import HANDLERS
 

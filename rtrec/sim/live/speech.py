@@ -11,12 +11,13 @@ punctuation.  Pure: no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
-
-from rtrec import g711
 from rtrec.audio_format import AudioFormat
 from rtrec.sim.audio import speech_like
+from rtrec.sim.codec import decode, encode
+
+__all__ = ["decode", "encode"]  # the session's audio, for the modules beside this one
 
 WINDOW_MS = 200  # a transcript delta's span
 CHUNK_MS = 100  # an output audio delta's span
@@ -70,16 +71,9 @@ def transcript_deltas(text: str, start_ms: int) -> list[Delta]:
     return deltas
 
 
-def encode(samples: np.ndarray, fmt: AudioFormat) -> bytes:
-    if fmt.encoding == "pcm16":
-        return samples.astype("<i2").tobytes()
-    return g711.encode(samples, "ulaw" if fmt.encoding == "g711_ulaw" else "alaw")
-
-
-def decode(data: bytes, fmt: AudioFormat) -> np.ndarray:
-    if fmt.encoding == "pcm16":
-        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2")
-    return g711.decode(data, "ulaw" if fmt.encoding == "g711_ulaw" else "alaw")
+def delta_event(kind: str, delta: Delta) -> dict[str, Any]:
+    """A transcript delta event (`kind`) for one window of the session clock."""
+    return {"type": kind, "start_ms": delta.start_ms, "end_ms": delta.end_ms, "delta": delta.text}
 
 
 def voice(text: str, fmt: AudioFormat) -> bytes:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
-import secrets
-import string
-from typing import Any
 
-_ALPHABET = string.ascii_letters + string.digits
+from rtrec.sim.frames import encode_json, new_id
 
+__all__ = ["b64", "encode_event", "new_id"]
 
-def new_id(prefix: str, length: int = 21) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+encode_event = encode_json
 
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def encode_event(event: dict[str, Any]) -> str:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
