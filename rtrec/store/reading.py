@@ -29,12 +29,16 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from rtrec.errors import DatabaseError
 from rtrec.store.db import BUSY_TIMEOUT_MS, cut_sessions, is_writable
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version
 from rtrec.store.projection import catch_up, sessions_behind
+
+# A connection the store opened: code outside the store holds it and hands it back to
+# the store's functions, and never runs SQL on it (rtrec sql, the user's query, apart).
+Connection: TypeAlias = sqlite3.Connection
 
 # What the views read and current_views may have to change: copied into TEMP.
 SHADOWED_TABLES = (
