@@ -18,8 +18,8 @@ from pathlib import Path
 
 from rtrec.otel.spans import AttributeValue, AudioPart, SpanSpec, Trace, TraceOptions
 from rtrec.otel.trace import build_trace
+from rtrec.store.connections import Connection
 from rtrec.store.reader import SessionRef
-from rtrec.store.reading import Connection
 from rtrec.store.trace_source import read_trace_source
 
 AUDIO_MIME = "audio/wav"

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from rtrec.otel.export import Destination, ExportFailed, SpanSender
 from rtrec.otel.session import traced_session
 from rtrec.otel.spans import TraceOptions
+from rtrec.store.connections import Connection
 from rtrec.store.reader import session_ref
-from rtrec.store.reading import Connection, open_reader
+from rtrec.store.reading import open_reader
 from rtrec.threads import yield_to_relay
 
 DEFAULT_MAX_QUEUED = 1000

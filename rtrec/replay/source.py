@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from rtrec.protocols.base import Adapter, MediaFact, MediaRow
 from rtrec.replay.selection import Bound, Selection
 from rtrec.replay.strict import STREAM_TYPES, ScriptedEvent
+from rtrec.store.connections import Connection
 from rtrec.store.paging import NO_END
 from rtrec.store.reader import (
     RecordedFrame,
@@ -30,7 +31,7 @@ from rtrec.store.reader import (
     max_seq,
     resolve_session,
 )
-from rtrec.store.reading import Connection, connect_reader, open_reader
+from rtrec.store.reading import connect_reader, open_reader
 from rtrec.store.recorded import RecordedSession, recorded_session
 
 __all__ = ["MediaCursor", "RecordedSession", "ReplaySource"]

@@ -29,17 +29,14 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 
 from rtrec.errors import DatabaseError
+from rtrec.store.connections import closed_on_failure
 from rtrec.store.db import BUSY_TIMEOUT_MS, cut_sessions, is_writable
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version
 from rtrec.store.projection import catch_up, sessions_behind
 from rtrec.store.projection_rows import PER_SESSION_TABLES
-
-# A connection the store opened: code outside the store holds it and hands it back to
-# the store's functions, and never runs SQL on it (rtrec sql, the user's query, apart).
-Connection: TypeAlias = sqlite3.Connection
 
 # What the views read and current_views may have to change: copied into TEMP.
 SHADOWED_TABLES = ("session", *PER_SESSION_TABLES)
@@ -74,7 +71,7 @@ def open_reader(path: str | os.PathLike[str], *, short_lived: bool = False) -> s
     path = os.fspath(path)
     check_file(path)
     conn = connect_reader(path, short_lived=short_lived)
-    with closed_on_failure(conn, path):
+    with closed_on_failure(conn, path, explain):
         version = applied_version(conn, path)
         check_not_newer(path, version)
         if version == 0:
@@ -86,19 +83,6 @@ def open_reader(path: str | os.PathLike[str], *, short_lived: bool = False) -> s
                 f"run `rtrec reproject --db {path}` once to bring it up to date"
             )
     return conn
-
-
-@contextlib.contextmanager
-def closed_on_failure(conn: sqlite3.Connection, path: str) -> Iterator[sqlite3.Connection]:
-    """Close `conn` if the block fails; an SQLite error comes out as one line (`explain`)."""
-    try:
-        yield conn
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise explain(path, exc) from exc
-    except BaseException:
-        conn.close()
-        raise
 
 
 def check_file(path: str) -> None:

@@ -25,10 +25,11 @@ from typing import Any
 
 from rtrec.errors import DatabaseError
 from rtrec.store import projection
+from rtrec.store.connections import closed_on_failure
 from rtrec.store.liveness import recorder_running
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version
 from rtrec.store.projection_rows import PER_SESSION_TABLES, PROJECTOR_VERSION
-from rtrec.store.reading import closed_on_failure, connect_in_mode, reader_mode
+from rtrec.store.reading import connect_in_mode, explain, reader_mode
 
 # The views an exporter reads, in the order of the contract.
 VIEWS = (
@@ -114,7 +115,7 @@ class LogSnapshot:
         mode = reader_mode(self.path, short_lived=True)
         self._immutable_stat = self._stat() if mode == "immutable" else None
         conn = connect_in_mode(self.path, mode)
-        with closed_on_failure(conn, self.path):
+        with closed_on_failure(conn, self.path, explain):
             try:
                 version = applied_version(conn)
             except DatabaseError as exc:

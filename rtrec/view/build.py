@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from rtrec.replay.wav.mix import as_heard_mix
+from rtrec.store.connections import Connection
 from rtrec.store.event_log import iter_logged_events
 from rtrec.store.projected import read_projection
-from rtrec.store.reading import Connection
 from rtrec.view.audio import EncodedMix, encode_mix
 from rtrec.view.events import PackedEvents, pack_events
 from rtrec.view.model import build_model

@@ -19,8 +19,8 @@ from rtrec.protocols import adapter_named
 from rtrec.protocols.base import Adapter
 from rtrec.replay.wav.export import fold_operations, survey_audio
 from rtrec.replay.wav.fold import AudioFold, FoldOptions, TimelineFrames
+from rtrec.store.connections import Connection
 from rtrec.store.metadata import session_protocol
-from rtrec.store.reading import Connection
 
 
 @dataclass(frozen=True, slots=True)
