@@ -1,4 +1,5 @@
-"""Reading the log: finding sessions, and streaming a session's frames back exactly.
+"""Reading the log: finding sessions, their sequence bounds and counts, and streaming a
+session's frames (and its media rows, and its client script) back exactly.
 
 Frames are read in pages with short transactions rather than through one long
 cursor: a replay at real-time speed can run for hours, and a read transaction held
