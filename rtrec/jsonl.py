@@ -23,6 +23,7 @@ import msgspec
 from rtrec.protocols import direction_of_object
 from rtrec.protocols.base import UNPARSABLE
 from rtrec.protocols.base import parse_object as parse_json_object
+from rtrec.store.paging import NO_END
 
 BARE_EVENT_SPACING_NS = 20_000_000
 _DIRECTIONS = ("client", "server")
@@ -116,7 +117,7 @@ def _decode_json(line: str) -> object:
         raise LineError("JSON nested too deeply to read") from exc
 
 
-MAX_T_S = 2**62 / 1e9  # about 146 years
+MAX_T_S = NO_END / 1e9  # about 146 years
 
 
 def _reject_constant(name: str) -> object:

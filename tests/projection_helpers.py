@@ -10,15 +10,7 @@ from typing import Any
 from rtrec.projector import EventRow, Projector, SessionState
 from rtrec.protocols.realtime.events import direction_of
 from rtrec.store.frames import encode_frame
-
-PROJECTION_TABLES = (
-    "projected_session",
-    "projected_item",
-    "projected_response",
-    "projected_turn",
-    "projected_session_update",
-    "projected_error",
-)
+from rtrec.store.projection_rows import PER_SESSION_TABLES
 
 
 def row(
@@ -72,5 +64,5 @@ def dump_projection(conn: sqlite3.Connection, session_id: int | None = None) -> 
     where = "" if session_id is None else f" WHERE session_id = {int(session_id)}"
     return {
         table: conn.execute(f"SELECT * FROM {table}{where} ORDER BY 1, 2").fetchall()
-        for table in PROJECTION_TABLES
+        for table in PER_SESSION_TABLES
     }

@@ -24,6 +24,7 @@ from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl
 from tests.conftest import REAL_SESSIONS, run_cli
 from tests.sdk_call import FORECAST, TRUNCATE_AT_MS, CallLog, record_call
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -217,10 +218,11 @@ async def test_a_killed_recorder_leaves_views_that_the_next_reader_completes(tmp
                     if json.loads(message)["type"] == "response.done":
                         break
                 # Everything the client saw is in the log within the 100 ms flush interval.
-                for _ in range(100):
-                    if _count(db_path, "SELECT count(*) FROM event WHERE type = 'response.done'"):
-                        break
-                    await asyncio.sleep(0.05)
+                done = "SELECT count(*) FROM event WHERE type = 'response.done'"
+                await eventually(
+                    lambda: _count(db_path, done),
+                    "the recorder committed the response.done the client saw",
+                )
                 recorder.send_signal(signal.SIGKILL)
                 await asyncio.to_thread(recorder.wait)
         finally:

@@ -6,6 +6,7 @@ import click
 
 from rtrec.cli.options import db_option
 from rtrec.store.db import open_db
+from rtrec.store.overview import session_count
 from rtrec.store.projection import reproject as reproject_sessions
 from rtrec.store.reader import resolve_session
 
@@ -26,11 +27,7 @@ def reproject(db_path: str, session: str | None) -> None:
     try:
         ids = [resolve_session(conn, session).id] if session is not None else None
         folded = reproject_sessions(conn, ids)
-        count = (
-            len(ids)
-            if ids is not None
-            else conn.execute("SELECT count(*) FROM session").fetchone()[0]
-        )
+        count = len(ids) if ids is not None else session_count(conn)
     finally:
         conn.close()
     noun = "session" if count == 1 else "sessions"

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import click
 
 from rtrec.cli.options import db_option, json_option
+from rtrec.store.overview import session_rows
 from rtrec.store.projected import refresh
 from rtrec.store.reading import open_reader
 from rtrec.timefmt import format_duration
-
-
-def session_rows(conn: sqlite3.Connection) -> list[dict[str, object]]:
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in conn.execute("SELECT * FROM sessions ORDER BY session_id")]
-    finally:
-        conn.row_factory = None
 
 
 def _seconds(ms: object) -> str:
@@ -31,9 +23,11 @@ def _seconds(ms: object) -> str:
 def sessions(db_path: str, as_json: bool) -> None:
     """List recorded sessions: id, start, duration, model, events, audio, end reason."""
     conn = open_reader(db_path)
-    warning = refresh(conn)  # audio seconds, voice… come from the projections
-    rows = session_rows(conn)
-    conn.close()
+    try:
+        warning = refresh(conn)  # audio seconds, voice… come from the projections
+        rows = session_rows(conn)
+    finally:
+        conn.close()
     if warning:
         click.echo(f"rtrec: {warning}", err=True)
     if as_json:

@@ -23,10 +23,10 @@ from rtrec.fleet import dataset
 from rtrec.fleet.columns import Column, columns_digest, table_columns
 from rtrec.fleet.manifest import Manifest, sessions_of_other_recorders
 from rtrec.fleet.parts import PartWriter
+from rtrec.store.paging import VIEW_PAGE_ROWS
 from rtrec.store.reader import resolve_session
 from rtrec.store.snapshot import VIEWS, DatabaseChanged, LogSnapshot, SessionInfo, SessionRead
 
-PAGE_ROWS = 4096
 ATTEMPTS = 3  # reads of a session that a writer keeps changing under an immutable open
 
 
@@ -242,9 +242,9 @@ def _table_rows(
 ) -> Iterator[list[tuple[object, ...]]]:
     """Pages of the view's rows (for events, each followed by its audio with --with-audio)."""
     if table == "events":
-        yield from read.event_rows(PAGE_ROWS, with_audio=options.with_audio)
+        yield from read.event_rows(VIEW_PAGE_ROWS, with_audio=options.with_audio)
     else:
-        yield from read.rows(table, PAGE_ROWS)
+        yield from read.rows(table, VIEW_PAGE_ROWS)
 
 
 def _publish(

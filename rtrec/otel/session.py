@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from rtrec.otel.spans import AttributeValue, AudioPart, SpanSpec, Trace, TraceOptions
 from rtrec.otel.trace import build_trace
+from rtrec.store.connections import Connection
 from rtrec.store.reader import SessionRef
 from rtrec.store.trace_source import read_trace_source
 
@@ -26,9 +26,7 @@ AUDIO_MIME = "audio/wav"
 
 
 @contextmanager
-def traced_session(
-    conn: sqlite3.Connection, ref: SessionRef, options: TraceOptions
-) -> Iterator[Trace]:
+def traced_session(conn: Connection, ref: SessionRef, options: TraceOptions) -> Iterator[Trace]:
     """The session's trace; with audio, valid (its files kept) until the block ends."""
     trace = build_trace(read_trace_source(conn, ref.id), options)
     if not options.with_audio:
@@ -39,7 +37,7 @@ def traced_session(
         yield trace
 
 
-def _attach_audio(conn: sqlite3.Connection, ref: SessionRef, trace: Trace, out: Path) -> None:
+def _attach_audio(conn: Connection, ref: SessionRef, trace: Trace, out: Path) -> None:
     from rtrec.replay.wav.export import ExportOptions, NoAudioError, export_wav
     from rtrec.replay.wav.fold import safe_name
 

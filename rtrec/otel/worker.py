@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable
 
 from rtrec.otel.export import Destination, ExportFailed, SpanSender
 from rtrec.otel.session import traced_session
 from rtrec.otel.spans import TraceOptions
-from rtrec.store.reader import SessionRef
+from rtrec.store.connections import Connection
+from rtrec.store.reader import session_ref
 from rtrec.store.reading import open_reader
 from rtrec.threads import yield_to_relay
 
@@ -89,7 +89,7 @@ class TraceWorker:
 
     def _run(self) -> None:
         yield_to_relay()
-        conn: sqlite3.Connection | None = None
+        conn: Connection | None = None
         try:
             while (session_id := self._queue.get()) != _STOP:
                 if conn is None:
@@ -101,14 +101,12 @@ class TraceWorker:
             if conn is not None:
                 conn.close()
 
-    def _send(self, conn: sqlite3.Connection, session_id: int) -> None:
-        row = conn.execute(
-            "SELECT id, uuid, started_ns, parent_id FROM session WHERE id = ?", (session_id,)
-        ).fetchone()
-        if row is None:
+    def _send(self, conn: Connection, session_id: int) -> None:
+        ref = session_ref(conn, session_id)
+        if ref is None:
             return
         try:
-            with traced_session(conn, SessionRef(*row), self.options) as trace:
+            with traced_session(conn, ref, self.options) as trace:
                 self._sender.send(trace)
         except ExportFailed as exc:
             if not self._unsent:

@@ -20,11 +20,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from rtrec.replay.timeline import NS_PER_S
+from rtrec.store.paging import NO_END
 
 DIRECTIONS = ("client", "server")
-# Beyond every recorded time and sequence number (the log keeps both in 64 bits): a
-# bound further out means "after everything", and must not overflow on its way to SQL.
-BEYOND = 2**62
 _WILDCARDS = frozenset("*?[")
 
 
@@ -46,7 +44,7 @@ class Bound:
             digits = value[1:].strip()
             if not digits.isdigit():
                 raise SelectionError(f"{text!r}: expected #SEQ with a whole number, e.g. #120")
-            return cls(seq=min(int(digits), BEYOND))
+            return cls(seq=min(int(digits), NO_END))  # further out: after everything
         return cls(t_ns=_parse_seconds(text))
 
     def __str__(self) -> str:
@@ -72,7 +70,7 @@ def _parse_seconds(text: str) -> int:
         raise SelectionError(_bound_help(text))
     if len(numbers) > 1 and numbers[-1] >= 60:
         raise SelectionError(_bound_help(text))
-    return min(round(seconds * NS_PER_S), BEYOND) if seconds < BEYOND / NS_PER_S else BEYOND
+    return min(round(seconds * NS_PER_S), NO_END) if seconds < NO_END / NS_PER_S else NO_END
 
 
 def _bound_help(text: str) -> str:

@@ -1,63 +1,42 @@
 """Where a replay's frames come from: one recorded session, streamed from the log.
 
-Everything here reads in pages through `rtrec.store.reader` (short transactions,
-flat memory), so a replay of an hours-long session neither loads it whole nor
-holds a read transaction that would stop a concurrent recorder's checkpoints.
-Each consumer (the terminal player, each client of the mock server) opens its own
-read-only connection and walks the session at its own pace.
+Nothing here runs SQL: the session's row, its sequence bounds and counts come from
+`rtrec.store.reader` and `rtrec.store.recorded`, and its frames, client script and
+media rows from `rtrec.store.reader`'s paged reads (short transactions, flat memory),
+so a replay of an hours-long session neither loads it whole nor holds a read
+transaction that would stop a concurrent recorder's checkpoints.  Each consumer (the
+terminal player, each client of the mock server) opens its own read-only connection
+(`ReplaySource.connect`, through `rtrec.store.reading`) and walks the session at its
+own pace.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from rtrec.protocols import adapter_named
 from rtrec.protocols.base import Adapter, MediaFact, MediaRow
 from rtrec.replay.selection import Bound, Selection
 from rtrec.replay.strict import STREAM_TYPES, ScriptedEvent
-from rtrec.store.metadata import session_protocol
+from rtrec.store.connections import Connection
+from rtrec.store.paging import NO_END
 from rtrec.store.reader import (
     RecordedFrame,
-    SessionRef,
+    count_events,
+    first_seq_from,
     iter_frames,
     iter_media_rows,
     iter_script,
+    max_seq,
     resolve_session,
 )
 from rtrec.store.reading import connect_reader, open_reader
+from rtrec.store.recorded import RecordedSession, recorded_session
 
-_NEVER = 2**62
+__all__ = ["MediaCursor", "RecordedSession", "ReplaySource"]
+
 WINDOW_ROWS = 64  # rows per read of a replay: well under a millisecond of work
-
-
-@dataclass(frozen=True)
-class RecordedSession:
-    """What a replay needs to know about the original session besides its frames."""
-
-    ref: SessionRef
-    path: str | None = None
-    query: str | None = None
-    model: str | None = None
-    request_headers: dict[str, str] = field(default_factory=dict)
-    end_reason: str | None = None
-    client_close_code: int | None = None
-    client_close_reason: str | None = None
-    upstream_close_code: int | None = None
-    upstream_close_reason: str | None = None
-    event_count: int = 0
-    protocol: str = "realtime"
-
-    @property
-    def label(self) -> str:
-        return f"session {self.ref.id} ({self.ref.uuid[:8]})"
-
-    @property
-    def adapter(self) -> Adapter:
-        return adapter_named(self.protocol)
 
 
 @dataclass(frozen=True)
@@ -68,7 +47,7 @@ class ReplaySource:
     session: RecordedSession
     selection: Selection
     first_seq: int = 0
-    last_seq: int = _NEVER  # inclusive
+    last_seq: int = NO_END  # inclusive
 
     @classmethod
     def open(cls, db_path: str, session_ref: str, selection: Selection) -> ReplaySource:
@@ -76,7 +55,7 @@ class ReplaySource:
         conn = open_reader(db_path)
         try:
             ref = resolve_session(conn, session_ref)
-            session = _load_session(conn, ref)
+            session = recorded_session(conn, ref)
             first = _first_seq(conn, ref.id, selection.start)
             last = _last_seq(conn, ref.id, selection.end)
         finally:
@@ -87,11 +66,11 @@ class ReplaySource:
     def is_empty(self) -> bool:
         return self.first_seq > self.last_seq
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self) -> Connection:
         """A read-only connection of its own, usable from a worker thread."""
         return connect_reader(self.db_path)
 
-    def frames(self, conn: sqlite3.Connection) -> Iterator[RecordedFrame]:
+    def frames(self, conn: Connection) -> Iterator[RecordedFrame]:
         """The selected frames, in recorded order."""
         accepts = self.selection.types.accepts
         untyped = self.session.adapter.types_untyped
@@ -107,7 +86,7 @@ class ReplaySource:
                 yield frame
 
     def window_reader(
-        self, conn: sqlite3.Connection, rows: int = WINDOW_ROWS
+        self, conn: Connection, rows: int = WINDOW_ROWS
     ) -> Callable[[], list[RecordedFrame] | None]:
         """A reader of the selected frames `rows` sequence numbers at a time (for `Feed`).
 
@@ -115,10 +94,8 @@ class ReplaySource:
         or None past the end.  The end is the session's last event when the reader
         was made.
         """
-        (max_seq,) = conn.execute(
-            "SELECT max(seq) FROM event WHERE session_id = ?", (self.session.ref.id,)
-        ).fetchone()
-        last = min(self.last_seq, -1 if max_seq is None else max_seq)
+        recorded_last = max_seq(conn, self.session.ref.id)
+        last = min(self.last_seq, -1 if recorded_last is None else recorded_last)
         accepts = self.selection.types.accepts
         untyped = self.session.adapter.types_untyped
         next_seq = self.first_seq
@@ -141,7 +118,7 @@ class ReplaySource:
 
         return read
 
-    def client_script(self, conn: sqlite3.Connection) -> Iterator[ScriptedEvent]:
+    def client_script(self, conn: Connection) -> Iterator[ScriptedEvent]:
         """The selected client events in order, for --strict: each with its stretch (the
         number of selected server events before it), frames read for all but audio."""
         accepts = self.selection.types.accepts
@@ -160,16 +137,17 @@ class ReplaySource:
             else:
                 yield ScriptedEvent(seq, event_type, frame, stretch)
 
-    def count(self, conn: sqlite3.Connection, direction: str | None = None) -> int:
+    def count(self, conn: Connection, direction: str | None = None) -> int:
         """Events in the seq range (before type filtering), optionally of one direction."""
-        sql = "SELECT count(*) FROM event WHERE session_id = ? AND seq >= ? AND seq <= ?"
-        params: tuple[object, ...] = (self.session.ref.id, self.first_seq, self.last_seq)
-        if direction is not None:
-            sql += " AND direction = ?"
-            params += (direction,)
-        return int(conn.execute(sql, params).fetchone()[0])
+        return count_events(
+            conn,
+            self.session.ref.id,
+            from_seq=self.first_seq,
+            until_seq=self.last_seq,
+            direction=direction,
+        )
 
-    def media_cursor(self, conn: sqlite3.Connection) -> MediaCursor:
+    def media_cursor(self, conn: Connection) -> MediaCursor:
         """The media facts of each frame, from a fold over the whole session's media rows.
 
         A replay that starts mid-session, or hides some frames, still needs the formats
@@ -225,51 +203,21 @@ def _typed(
     return dataclasses.replace(frame, type=untyped(frame.frame))
 
 
-def _load_session(conn: sqlite3.Connection, ref: SessionRef) -> RecordedSession:
-    row = conn.execute(
-        "SELECT path, query, model, request_headers, end_reason, client_close_code, "
-        "client_close_reason, upstream_close_code, upstream_close_reason, "
-        "(SELECT count(*) FROM event WHERE session_id = session.id) "
-        "FROM session WHERE id = ?",
-        (ref.id,),
-    ).fetchone()
-    headers: dict[str, str] = {}
-    if row[3]:
-        try:
-            loaded = json.loads(row[3])
-        except ValueError:
-            loaded = None
-        if isinstance(loaded, dict):
-            headers = {str(k): str(v) for k, v in loaded.items()}
-    return RecordedSession(
-        ref,
-        row[0],
-        row[1],
-        row[2],
-        headers,
-        *row[4:9],
-        event_count=row[9],
-        protocol=session_protocol(conn, ref.id),
-    )
-
-
-def _first_seq(conn: sqlite3.Connection, session_id: int, bound: Bound | None) -> int:
+def _first_seq(conn: Connection, session_id: int, bound: Bound | None) -> int:
     if bound is None:
         return 0
     if bound.seq is not None:
         return bound.seq
-    row = conn.execute(
-        "SELECT min(seq) FROM event WHERE session_id = ? AND t_ns >= ?", (session_id, bound.t_ns)
-    ).fetchone()
-    return _NEVER if row[0] is None else int(row[0])
+    assert bound.t_ns is not None
+    first = first_seq_from(conn, session_id, bound.t_ns)
+    return NO_END if first is None else first
 
 
-def _last_seq(conn: sqlite3.Connection, session_id: int, bound: Bound | None) -> int:
+def _last_seq(conn: Connection, session_id: int, bound: Bound | None) -> int:
     if bound is None:
-        return _NEVER
+        return NO_END
     if bound.seq is not None:
         return bound.seq
-    row = conn.execute(
-        "SELECT min(seq) FROM event WHERE session_id = ? AND t_ns > ?", (session_id, bound.t_ns)
-    ).fetchone()
-    return _NEVER if row[0] is None else int(row[0]) - 1
+    assert bound.t_ns is not None
+    after = first_seq_from(conn, session_id, bound.t_ns, inclusive=False)
+    return NO_END if after is None else after - 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 from rtrec.recorder.service import Recorder
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.protocols import demo_client_for
 from rtrec.sim.server import Simulator
+from rtrec.store.overview import latest_session_id
+from rtrec.store.reading import open_reader
 
 # Audio streams faster than real time, as the real API's does, but slowly enough for
 # the user's barge-in to land mid-answer.
@@ -37,8 +38,10 @@ async def run_demo(db_path: str, say: Callable[[str], None], protocol: str = "re
     ):
         say(f"simulated {NAMES[protocol]} server at {sim.url}; rtrec relay at {recorder.url}")
         await client(recorder.url, say)
-    with sqlite3.connect(db_path) as conn:
-        (session_id,) = conn.execute(
-            "SELECT id FROM session WHERE source = 'demo' ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-    return int(session_id)
+    conn = open_reader(db_path)
+    try:
+        session_id = latest_session_id(conn, "demo")
+    finally:
+        conn.close()
+    assert session_id is not None, "the demo recorded no session"
+    return session_id

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import NamedTuple
 
-PAGE_ROWS = 2000
+from rtrec.store.paging import EVENTS_PAGE_ROWS, NO_END
 
 
 class LoggedEvent(NamedTuple):
@@ -33,10 +33,10 @@ def iter_logged_events(
     conn: sqlite3.Connection, session_id: int, *, after_seq: int = -1, limit: int | None = None
 ) -> Iterator[LoggedEvent]:
     """The session's events after `after_seq`, in order (at most `limit` of them)."""
-    remaining = limit if limit is not None else 2**62
+    remaining = limit if limit is not None else NO_END
     last = after_seq
     while remaining > 0:
-        page = min(PAGE_ROWS, remaining)
+        page = min(EVENTS_PAGE_ROWS, remaining)
         rows = conn.execute(_SELECT, (session_id, last, page)).fetchall()
         for row in rows:
             yield LoggedEvent(*row)

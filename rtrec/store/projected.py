@@ -39,7 +39,10 @@ def refresh(conn: sqlite3.Connection, session_id: int | None = None) -> str | No
     return current_views(conn, session_id)
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+def parsed_rows(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]
+) -> list[dict[str, Any]]:
+    """The query's rows as dicts, the JSON columns of the views parsed."""
     cursor = conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
     out = []
@@ -56,15 +59,15 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[d
 def read_projection(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]:
     """Everything projected for one session, ready to print or dump as JSON."""
     one = (session_id,)
-    sessions = _rows(conn, "SELECT * FROM sessions WHERE session_id = ?", one)
-    extra = _rows(
+    sessions = parsed_rows(conn, "SELECT * FROM sessions WHERE session_id = ?", one)
+    extra = parsed_rows(
         conn,
         "SELECT config, rate_limits, rate_limits_ns / 1e6 AS rate_limits_ms, unknown_types, "
         "malformed_events FROM projected_session WHERE session_id = ?",
         one,
     )
     # Why a refused session was refused: the upstream's answer, or the relay's own.
-    why = _rows(conn, "SELECT error, refused_body FROM session WHERE id = ?", one)
+    why = parsed_rows(conn, "SELECT error, refused_body FROM session WHERE id = ?", one)
     session = {
         **(sessions[0] if sessions else {}),
         **(extra[0] if extra else {}),
@@ -72,21 +75,23 @@ def read_projection(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]
     }
     return {
         "session": session,
-        "items": _rows(conn, "SELECT * FROM items WHERE session_id = ? ORDER BY ordinal", one),
-        "responses": _rows(
+        "items": parsed_rows(
+            conn, "SELECT * FROM items WHERE session_id = ? ORDER BY ordinal", one
+        ),
+        "responses": parsed_rows(
             conn, "SELECT * FROM responses WHERE session_id = ? ORDER BY created_ms", one
         ),
-        "out_of_band_items": _rows(
+        "out_of_band_items": parsed_rows(
             conn,
             "SELECT item_id, type, role, status, text, call_id, name, arguments, output, "
             "response_id FROM projected_item WHERE session_id = ? AND NOT in_conversation "
             "AND response_id IS NOT NULL ORDER BY first_ns",
             one,
         ),
-        "turns": _rows(conn, "SELECT * FROM turns WHERE session_id = ? ORDER BY turn", one),
-        "tool_calls": _rows(conn, "SELECT * FROM tool_calls WHERE session_id = ?", one),
-        "session_updates": _rows(
+        "turns": parsed_rows(conn, "SELECT * FROM turns WHERE session_id = ? ORDER BY turn", one),
+        "tool_calls": parsed_rows(conn, "SELECT * FROM tool_calls WHERE session_id = ?", one),
+        "session_updates": parsed_rows(
             conn, "SELECT * FROM session_updates WHERE session_id = ? ORDER BY seq", one
         ),
-        "errors": _rows(conn, "SELECT * FROM errors WHERE session_id = ? ORDER BY seq", one),
+        "errors": parsed_rows(conn, "SELECT * FROM errors WHERE session_id = ? ORDER BY seq", one),
     }

@@ -1,4 +1,5 @@
-"""Reading the log: finding sessions, and streaming a session's frames back exactly.
+"""Reading the log: finding sessions, their sequence bounds and counts, and streaming a
+session's frames (and its media rows, and its client script) back exactly.
 
 Frames are read in pages with short transactions rather than through one long
 cursor: a replay at real-time speed can run for hours, and a read transaction held
@@ -14,8 +15,7 @@ from dataclasses import dataclass
 from rtrec.errors import SessionNotFound
 from rtrec.protocols.base import MediaRow
 from rtrec.store.frames import decode_frame
-
-PAGE_ROWS = 512
+from rtrec.store.paging import NO_END, PAGE_BYTES, PAGE_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +37,18 @@ class RecordedFrame:
     frame: str | bytes
 
 
+_REF_COLUMNS = "id, uuid, started_ns, parent_id"
+
+
+def session_ref(conn: sqlite3.Connection, session_id: int) -> SessionRef | None:
+    """The session with this id, or None."""
+    row = conn.execute(f"SELECT {_REF_COLUMNS} FROM session WHERE id = ?", (session_id,)).fetchone()
+    return SessionRef(*row) if row is not None else None
+
+
 def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
     """A session by id, uuid (or a unique prefix of it), or `last`."""
-    columns = "id, uuid, started_ns, parent_id"
+    columns = _REF_COLUMNS
     ref = ref.strip()
     if ref == "last":
         row = conn.execute(f"SELECT {columns} FROM session ORDER BY id DESC LIMIT 1").fetchone()
@@ -47,9 +56,9 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
             raise SessionNotFound("no sessions recorded yet")
         return SessionRef(*row)
     if ref.isdigit() and int(ref) < 2**63:  # larger numbers cannot be ids in SQLite
-        row = conn.execute(f"SELECT {columns} FROM session WHERE id = ?", (int(ref),)).fetchone()
-        if row is not None:
-            return SessionRef(*row)
+        found = session_ref(conn, int(ref))
+        if found is not None:
+            return found
     prefix = ref.lower()
     # Any length of hex names a uuid prefix, but a number shorter than 4 digits is an id
     # only: `show 7` must not find some session whose uuid happens to start with 7.
@@ -79,7 +88,7 @@ def iter_frames(
 ) -> Iterator[RecordedFrame]:
     """The session's frames in order, exactly as they crossed the wire."""
     last = from_seq - 1
-    limit = until_seq if until_seq is not None else 2**62
+    limit = until_seq if until_seq is not None else NO_END
     where = "session_id = ? AND seq > ? AND seq <= ?"
     if direction is not None:
         where += " AND direction = ?"
@@ -104,8 +113,6 @@ def iter_frames(
 # A session's audio and the events that shape it, for the protocol's media fold.  Audio
 # rows are compacted in the log, so most chunks need no base64 at all; pages are bounded
 # in rows and in bytes, each its own short read.
-MEDIA_PAGE_ROWS = 512
-MEDIA_PAGE_BYTES = 16 << 20
 
 
 def iter_media_rows(
@@ -133,7 +140,7 @@ def iter_media_rows(
         f"length(audio), {frame_column}, flags "
         "FROM event WHERE session_id = ? AND seq > ? "
         f"AND (type IN ({', '.join('?' for _ in ordered)}){or_untyped}) "
-        f"ORDER BY seq LIMIT {MEDIA_PAGE_ROWS}"
+        f"ORDER BY seq LIMIT {PAGE_ROWS}"
     )
     last = -1
     while True:
@@ -163,17 +170,52 @@ def iter_media_rows(
                     seq, t_ns, direction, type_, item_id, response_id, data, length, frame, flags
                 )
                 size += len(data or b"") + len(frame or "")
-                if size >= MEDIA_PAGE_BYTES:
+                if size >= PAGE_BYTES:
                     break
         finally:
             cursor.close()
-        if count < MEDIA_PAGE_ROWS and size < MEDIA_PAGE_BYTES:
+        if count < PAGE_ROWS and size < PAGE_BYTES:
             return
 
 
-def last_seq(conn: sqlite3.Connection, session_id: int) -> int:
+# -- sequence bounds -------------------------------------------------------------------
+
+
+def max_seq(conn: sqlite3.Connection, session_id: int) -> int | None:
+    """The seq of the session's last event, or None when it has none."""
     row = conn.execute("SELECT max(seq) FROM event WHERE session_id = ?", (session_id,)).fetchone()
-    return row[0] if row and row[0] is not None else 0
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def last_seq(conn: sqlite3.Connection, session_id: int) -> int:
+    """The seq of the session's last event, 0 when it has none."""
+    return max_seq(conn, session_id) or 0
+
+
+def first_seq_from(
+    conn: sqlite3.Connection, session_id: int, t_ns: int, *, inclusive: bool = True
+) -> int | None:
+    """The seq of the session's first event at (or, not `inclusive`, after) `t_ns`."""
+    sql = f"SELECT min(seq) FROM event WHERE session_id = ? AND t_ns {'>=' if inclusive else '>'} ?"
+    row = conn.execute(sql, (session_id, t_ns)).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def count_events(
+    conn: sqlite3.Connection,
+    session_id: int,
+    *,
+    from_seq: int = 0,
+    until_seq: int = NO_END,
+    direction: str | None = None,
+) -> int:
+    """The session's events from `from_seq` to `until_seq` (inclusive), of one direction."""
+    sql = "SELECT count(*) FROM event WHERE session_id = ? AND seq >= ? AND seq <= ?"
+    params: tuple[object, ...] = (session_id, from_seq, until_seq)
+    if direction is not None:
+        sql += " AND direction = ?"
+        params += (direction,)
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def iter_script(
@@ -190,7 +232,7 @@ def iter_script(
     types in `frames_unless`): what `--strict` compares, without reading audio.
     """
     last = from_seq - 1
-    limit = until_seq if until_seq is not None else 2**62
+    limit = until_seq if until_seq is not None else NO_END
     skip = ", ".join("?" for _ in frames_unless) or "NULL"
     wanted = f"direction = 'client' AND coalesce(type, '') NOT IN ({skip})"
     # Columns of rows that are not wanted are not even read: server audio stays on disk.

@@ -29,23 +29,17 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rtrec.errors import DatabaseError
+from rtrec.store.connections import closed_on_failure
 from rtrec.store.db import BUSY_TIMEOUT_MS, cut_sessions, is_writable
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version
 from rtrec.store.projection import catch_up, sessions_behind
+from rtrec.store.projection_rows import PER_SESSION_TABLES
 
 # What the views read and current_views may have to change: copied into TEMP.
-SHADOWED_TABLES = (
-    "session",
-    "projected_session",
-    "projected_item",
-    "projected_response",
-    "projected_turn",
-    "projected_session_update",
-    "projected_error",
-)
+SHADOWED_TABLES = ("session", *PER_SESSION_TABLES)
 
 _WRITES = {
     sqlite3.SQLITE_INSERT,
@@ -77,7 +71,7 @@ def open_reader(path: str | os.PathLike[str], *, short_lived: bool = False) -> s
     path = os.fspath(path)
     check_file(path)
     conn = connect_reader(path, short_lived=short_lived)
-    try:
+    with closed_on_failure(conn, path, explain):
         version = applied_version(conn, path)
         check_not_newer(path, version)
         if version == 0:
@@ -88,12 +82,6 @@ def open_reader(path: str | os.PathLike[str], *, short_lived: bool = False) -> s
                 f"{latest_version()}); reading commands do not change it: "
                 f"run `rtrec reproject --db {path}` once to bring it up to date"
             )
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise explain(path, exc) from exc
-    except BaseException:
-        conn.close()
-        raise
     return conn
 
 
@@ -132,15 +120,26 @@ def connect_reader(path: str, *, short_lived: bool = False) -> sqlite3.Connectio
     no `-wal`/`-shm` files beside it at all, not even while the connection is open.
     A recorder that starts meanwhile is seen by the next connection.
     """
-    uri = Path(path).resolve().as_uri()
+    return connect_in_mode(path, reader_mode(path, short_lived=short_lived))
+
+
+ReaderMode = Literal["rw", "ro", "immutable"]
+
+
+def reader_mode(path: str, *, short_lived: bool = False) -> ReaderMode:
+    """How `connect_reader` opens the file now (see the module's docstring)."""
     has_wal = os.path.exists(path + "-wal")
-    writable = not has_wal and not short_lived and is_writable(path)
-    if writable:
-        uri += "?mode=rw"
-    elif not has_wal and not os.path.exists(path + "-shm"):
-        uri += "?mode=ro&immutable=1"
-    else:
-        uri += "?mode=ro"
+    if not has_wal and not short_lived and is_writable(path):
+        return "rw"
+    if not has_wal and not os.path.exists(path + "-shm"):
+        return "immutable"
+    return "ro"
+
+
+def connect_in_mode(path: str, mode: ReaderMode) -> sqlite3.Connection:
+    """A connection in this mode; read-write ones refuse every write to the file."""
+    uri = Path(path).resolve().as_uri()
+    uri += "?mode=ro&immutable=1" if mode == "immutable" else f"?mode={mode}"
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -148,7 +147,7 @@ def connect_reader(path: str, *, short_lived: bool = False) -> sqlite3.Connectio
         conn.execute("PRAGMA temp_store = MEMORY")
     except sqlite3.Error as exc:
         raise DatabaseError(f"cannot open database {path}: {exc}") from exc
-    if writable:
+    if mode == "rw":
         conn.set_authorizer(_no_writes_to_the_file)
     return conn
 

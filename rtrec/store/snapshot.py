@@ -21,14 +21,15 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from rtrec.errors import DatabaseError
 from rtrec.store import projection
-from rtrec.store.db import BUSY_TIMEOUT_MS
+from rtrec.store.connections import closed_on_failure
 from rtrec.store.liveness import recorder_running
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version
 from rtrec.store.projection_rows import PER_SESSION_TABLES, PROJECTOR_VERSION
+from rtrec.store.reading import connect_in_mode, explain, reader_mode
 
 # The views an exporter reads, in the order of the contract.
 VIEWS = (
@@ -109,41 +110,25 @@ class LogSnapshot:
 
     def reopen(self) -> None:
         self.close()
-        uri = Path(self.path).resolve().as_uri() + "?mode=ro"
-        immutable = not any(os.path.exists(self.path + end) for end in ("-wal", "-shm"))
-        if immutable:
-            uri += "&immutable=1"
-            self._immutable_stat = self._stat()
-        else:
-            self._immutable_stat = None
-        try:
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise DatabaseError(f"cannot open database {self.path}: {exc}") from exc
+        # Never read-write: an exporter's reads are long, and the file is left exactly
+        # as it was (immutable when nobody is writing it, checked after each read).
+        mode = reader_mode(self.path, short_lived=True)
+        self._immutable_stat = self._stat() if mode == "immutable" else None
+        conn = connect_in_mode(self.path, mode)
+        with closed_on_failure(conn, self.path, explain):
+            try:
+                version = applied_version(conn)
+            except DatabaseError as exc:
+                raise DatabaseError(f"{self.path}: {exc}") from exc
+            check_not_newer(self.path, version)
+            if version < latest_version():
+                raise DatabaseError(
+                    f"{self.path} is from an older rtrec (schema {version}, this rtrec's is "
+                    f"{latest_version()}); open it once with a command that writes, such as "
+                    "`rtrec reproject`, to bring it up to date"
+                )
         self._conn = conn
         self._scratch = False
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            # The in-memory fold's tables: never a temporary file, anywhere.
-            conn.execute("PRAGMA temp_store = MEMORY")
-            version = applied_version(conn)
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            message = str(exc)
-            if "file is not a database" in message or "file is encrypted" in message:
-                raise DatabaseError(f"{self.path} is not an SQLite database") from exc
-            raise DatabaseError(f"cannot read database {self.path}: {message}") from exc
-        except DatabaseError as exc:
-            self.close()
-            raise DatabaseError(f"{self.path}: {exc}") from exc
-        check_not_newer(self.path, version)
-        if version < latest_version():
-            self.close()
-            raise DatabaseError(
-                f"{self.path} is from an older rtrec (schema {version}, this rtrec's is "
-                f"{latest_version()}); open it once with a command that writes, such as "
-                "`rtrec reproject`, to bring it up to date"
-            )
         self.schema_version = version
 
     def close(self) -> None:
@@ -176,18 +161,19 @@ class LogSnapshot:
         rows = self.conn.execute(_SELECT_SESSIONS + " ORDER BY s.id").fetchall()
         return [self._info(row) for row in rows]
 
-    def _info(self, row: tuple[object, ...]) -> SessionInfo:
+    def _info(self, row: tuple[Any, ...]) -> SessionInfo:
+        """A row of _SELECT_SESSIONS, as SQLite gives it (integers, text or NULL)."""
         sid, uuid, started_at, ended_ns, end_reason, recorder, last_seq, version, done = row
-        last = -1 if last_seq is None else int(last_seq)  # type: ignore[call-overload]
+        last = -1 if last_seq is None else int(last_seq)
         projected = last < 0 or (
-            version == PROJECTOR_VERSION and done is not None and int(done) >= last  # type: ignore[call-overload]
+            version == PROJECTOR_VERSION and done is not None and int(done) >= last
         )
-        recording = ended_ns is None and recorder_running(self.path, recorder)  # type: ignore[arg-type]
+        recording = ended_ns is None and recorder_running(self.path, recorder)
         return SessionInfo(
-            int(sid),  # type: ignore[call-overload]
+            int(sid),
             str(uuid),
             str(started_at),
-            None if ended_ns is None else int(ended_ns),  # type: ignore[call-overload]
+            None if ended_ns is None else int(ended_ns),
             None if end_reason is None else str(end_reason),
             last,
             projected,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from rtrec.store.projected import _rows
+from rtrec.store.projected import parsed_rows
 from rtrec.store.reader import SessionRef, resolve_session
 
 # Output items of responses: what the model said and called (content, opt-in).
@@ -25,7 +25,7 @@ _OUTPUT_ITEMS = (
 def read_trace_source(conn: sqlite3.Connection, session_id: int) -> dict[str, Any]:
     """One session's rows, in the order a trace needs them."""
     one = (session_id,)
-    session = _rows(
+    session = parsed_rows(
         conn,
         "SELECT v.*, s.started_ns, s.ended_ns FROM sessions v "
         "JOIN session s ON s.id = v.session_id WHERE v.session_id = ?",
@@ -33,7 +33,7 @@ def read_trace_source(conn: sqlite3.Connection, session_id: int) -> dict[str, An
     )
     if not session:
         raise LookupError(f"no session {session_id}")
-    updates = _rows(
+    updates = parsed_rows(
         conn,
         "SELECT t_ms, model, voice, instructions, tools, config FROM session_updates "
         "WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
@@ -42,17 +42,17 @@ def read_trace_source(conn: sqlite3.Connection, session_id: int) -> dict[str, An
     return {
         "session": session[0],
         "config": updates[0] if updates else {},
-        "turns": _rows(conn, "SELECT * FROM turns WHERE session_id = ? ORDER BY turn", one),
-        "responses": _rows(
+        "turns": parsed_rows(conn, "SELECT * FROM turns WHERE session_id = ? ORDER BY turn", one),
+        "responses": parsed_rows(
             conn,
             "SELECT * FROM responses WHERE session_id = ? ORDER BY created_ms, response_id",
             one,
         ),
-        "output_items": _rows(conn, _OUTPUT_ITEMS, one),
-        "tool_calls": _rows(
+        "output_items": parsed_rows(conn, _OUTPUT_ITEMS, one),
+        "tool_calls": parsed_rows(
             conn, "SELECT * FROM tool_calls WHERE session_id = ? ORDER BY called_ms", one
         ),
-        "errors": _rows(conn, "SELECT * FROM errors WHERE session_id = ? ORDER BY seq", one),
+        "errors": parsed_rows(conn, "SELECT * FROM errors WHERE session_id = ? ORDER BY seq", one),
     }
 
 

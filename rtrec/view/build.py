@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from rtrec.replay.wav.mix import as_heard_mix
+from rtrec.store.connections import Connection
 from rtrec.store.event_log import iter_logged_events
 from rtrec.store.projected import read_projection
 from rtrec.view.audio import EncodedMix, encode_mix
@@ -26,7 +26,7 @@ class PageParts:
         self.events.close()
 
 
-def gather(conn: sqlite3.Connection, session_id: int) -> PageParts:
+def gather(conn: Connection, session_id: int) -> PageParts:
     """Everything the page of a session holds (close it when written)."""
     projection = read_projection(conn, session_id)
     events = pack_events(iter_logged_events(conn, session_id))

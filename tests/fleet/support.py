@@ -35,20 +35,13 @@ from rtrec.recorder.service import Recorder
 from rtrec.sim.server import Simulator
 from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl
+from rtrec.store.snapshot import VIEWS
 from tests.conftest import real_session_files, run_cli
 from tests.sdk_call import WEATHER_TOOL, voice_agent_call
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = (
-    "sessions",
-    "events",
-    "items",
-    "responses",
-    "turns",
-    "session_updates",
-    "errors",
-    "tool_calls",
-)
+# Every view the export writes (README's schema table lists them: see test_sql.py).
+TABLES = VIEWS
 RECORDERS = ("host-a", "host-b", "host-c")
 TOOL_ERROR = {"error": "weather service unavailable"}
 UPSTREAM_CLOSE = (1011, "upstream overloaded")

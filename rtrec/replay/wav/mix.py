@@ -9,7 +9,6 @@ flat: blocks are made as they are taken.
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from rtrec.protocols import adapter_named
 from rtrec.protocols.base import Adapter
 from rtrec.replay.wav.export import fold_operations, survey_audio
 from rtrec.replay.wav.fold import AudioFold, FoldOptions, TimelineFrames
+from rtrec.store.connections import Connection
 from rtrec.store.metadata import session_protocol
 
 
@@ -31,7 +31,7 @@ class StereoMix:
     blocks: Iterator[np.ndarray]
 
 
-def as_heard_mix(conn: sqlite3.Connection, session_id: int) -> StereoMix | None:
+def as_heard_mix(conn: Connection, session_id: int) -> StereoMix | None:
     """The session's stereo timeline, or None when it holds no audio at all.
 
     Read the blocks while `conn` is open; the log is read page by page as they go.
@@ -48,7 +48,7 @@ def as_heard_mix(conn: sqlite3.Connection, session_id: int) -> StereoMix | None:
 
 
 def _blocks(
-    fold: AudioFold, conn: sqlite3.Connection, session_id: int, adapter: Adapter
+    fold: AudioFold, conn: Connection, session_id: int, adapter: Adapter
 ) -> Iterator[np.ndarray]:
     for op in fold_operations(fold, conn, session_id, adapter):
         if isinstance(op, TimelineFrames):
