@@ -15,9 +15,9 @@ from rtrec.access import AccessPolicy
 from rtrec.aio import loop_name, run
 from rtrec.cli.options import db_option, tls_options
 from rtrec.errors import ConfigError, RtrecError
+from rtrec.handshake import DEFAULT_MAX_FRAME
 from rtrec.listener import wildcard_note
 from rtrec.recorder.routing import TEST_OVERRIDE_ENV
-from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
 from rtrec.store.handoff import (
     DEFAULT_MAX_PENDING_BYTES,

@@ -15,7 +15,7 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 from websockets.frames import CloseCode
 
-from rtrec.recorder.writer_link import WriterLink
+from rtrec.capture.writer_link import WriterLink
 from rtrec.store.session import LiveSession
 
 # Codes that describe a close but may not be sent in a close frame.

@@ -24,25 +24,18 @@ from urllib.parse import quote, urlsplit
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from rtrec.capture.session import Request, answered, new_session
+from rtrec.capture.writer_link import WriterLink
 from rtrec.dial import REDIRECT_STATUSES, DialRefused, Endpoint, dial, url_from_parts
 from rtrec.errors import ConfigError, RtrecError
+from rtrec.handshake import DEFAULT_MAX_FRAME, recorded_subprotocols
 from rtrec.net import UNREACHABLE, unreachable_reason
-from rtrec.recorder.upstream import model_from_query
-from rtrec.recorder.writer_link import WriterLink
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.feed import Feed
-from rtrec.replay.server import DEFAULT_MAX_FRAME
 from rtrec.replay.session import ReplayOptions
 from rtrec.replay.source import RecordedSession, ReplaySource
 from rtrec.replay.timeline import Timeline
-from rtrec.secrets import (
-    INSECURE_SUBPROTOCOL_PREFIX,
-    REDACTED,
-    SECRET_QUERY_PARAMS,
-    redact_headers,
-    redact_query,
-    request_secrets,
-)
+from rtrec.secrets import REDACTED, query_without_secrets, redact_query
 from rtrec.store.session import LiveSession
 
 DEFAULT_PATH = "/v1/realtime"
@@ -85,22 +78,13 @@ def target_url(url: str, recorded: RecordedSession) -> str:
     if path in ("", "/"):
         path = recorded.path or recorded.adapter.default_path or DEFAULT_PATH
         if not query:
-            query = _query_without_secrets(recorded.query or "")
+            query = query_without_secrets(recorded.query or "")
             if not query and recorded.model:
                 query = f"model={recorded.model}"
     try:
         return url_from_parts(endpoint, path, query)
     except DialRefused as exc:
         raise ConfigError(f"bad --to {url!r}: {exc}") from exc
-
-
-def _query_without_secrets(query: str) -> str:
-    kept = [
-        piece
-        for piece in query.split("&")
-        if piece and piece.partition("=")[0].lower() not in SECRET_QUERY_PARAMS
-    ]
-    return "&".join(kept)
 
 
 def handshake_headers(
@@ -151,16 +135,6 @@ def with_gemini_key(url: str, recorded: RecordedSession, env: Mapping[str, str])
     return f"{base}?{query + '&' if query else ''}key={quote(key, safe='')}"
 
 
-def offered_subprotocols(recorded: RecordedSession) -> list[str]:
-    """The original client's subprotocols, without the ones that carried its key."""
-    offered = recorded.request_headers.get("sec-websocket-protocol", "")
-    return [
-        p.strip()
-        for p in offered.split(",")
-        if p.strip() and not p.strip().startswith(INSECURE_SUBPROTOCOL_PREFIX)
-    ]
-
-
 async def resend(
     source: ReplaySource,
     options: ReplayOptions,
@@ -179,23 +153,18 @@ async def resend(
     await writer.start()
     try:
         endpoint = Endpoint.from_url(url)
-        ws = await _open(url, endpoint, shown, headers, offered_subprotocols(source.session))
+        offered = recorded_subprotocols(source.session.request_headers)
+        ws = await _open(url, endpoint, shown, headers, offered)
         parts = urlsplit(url)
-        session = LiveSession(
+        session = new_session(
+            Request(parts.path, parts.query, headers, offered),
             source="replay",
             parent_id=source.session.ref.id,
             upstream=endpoint.origin,
-            path=parts.path,
-            query=redact_query(parts.query),
-            model=model_from_query(parts.query) or source.session.model,
             protocol=source.session.protocol,
-            request_headers=redact_headers(headers),
-            subprotocol=ws.subprotocol,
-            response_headers=redact_headers(ws.response.headers.raw_items())
-            if ws.response
-            else None,
-            secrets=request_secrets(headers, [], parts.query),
+            model=source.session.model,
         )
+        answered(session, ws.subprotocol, ws.response.headers.raw_items() if ws.response else None)
         writer.open_session(session)
         say(f"connected to {shown}; re-sending the client events of {source.session.label}")
         run = _Resend(ws, source, options, session, writer)
