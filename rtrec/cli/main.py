@@ -14,6 +14,7 @@ import click
 
 from rtrec import __version__
 from rtrec.cli.options import DB_PATH_KEY
+from rtrec.cli.wording import cli_message
 from rtrec.errors import RtrecError
 from rtrec.store.db import explain
 
@@ -71,7 +72,7 @@ class RtrecGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RtrecError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(cli_message(exc)) from exc
         except sqlite3.DatabaseError as exc:
             # A database that fails under a command (a full disk, an I/O error) is the
             # user's to fix, and a line that says so is all they need.

@@ -9,8 +9,7 @@ from types import FrameType
 import click
 
 from rtrec.cli.options import db_option
-from rtrec.cli.record import parse_listen
-from rtrec.errors import ConfigError
+from rtrec.cli.params import HostPort
 from rtrec.recorder.access import TOKEN_QUERY, AccessPolicy
 from rtrec.store.reading import open_reader
 
@@ -19,6 +18,7 @@ from rtrec.store.reading import open_reader
 @db_option
 @click.option(
     "--listen",
+    type=HostPort(),
     default="127.0.0.1:8766",
     show_default=True,
     help="HOST:PORT to serve the pages on.",
@@ -35,7 +35,9 @@ from rtrec.store.reading import open_reader
     is_flag=True,
     help="Listen beyond loopback without a token (anyone who can connect sees every call).",
 )
-def ui(db_path: str, listen: str, auth_token: str | None, insecure_no_auth: bool) -> None:
+def ui(
+    db_path: str, listen: tuple[str, int], auth_token: str | None, insecure_no_auth: bool
+) -> None:
     """Serve the recorded sessions in the browser: a list, and each call's page.
 
     The pages are those of `rtrec view`; a session still being recorded updates as it
@@ -43,16 +45,14 @@ def ui(db_path: str, listen: str, auth_token: str | None, insecure_no_auth: bool
     """
     from rtrec.ui.server import UiServer
 
-    host, port = parse_listen(listen)
-    try:
-        policy = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
-    except ConfigError as exc:  # record's rule, worded for what ui exposes
-        raise ConfigError(str(exc).replace("the relay", "the recorded calls")) from exc
+    host, port = listen
+    policy = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
     open_reader(db_path).close()  # a missing or foreign database is one clear line now
     try:
         server = UiServer(db_path, host, port, policy)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {listen}: {exc.strerror or exc}") from exc
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        raise click.ClickException(f"cannot listen on {where}: {exc.strerror or exc}") from exc
     login = f" (open it once with ?{TOKEN_QUERY}=TOKEN)" if policy.token else ""
     click.echo(f"rtrec ui: serving {db_path} at {server.url}{login}; Ctrl-C stops", err=True)
 

@@ -106,7 +106,7 @@ async def relay_session(
 
 
 def _client_closed_first(
-    done: set[asyncio.Task[object]],
+    done: set[asyncio.Task[PumpEnd | Literal[True]]],
     to_upstream: asyncio.Task[PumpEnd],
     to_client: asyncio.Task[PumpEnd],
 ) -> bool:

@@ -10,7 +10,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.typing import Subprotocol
 
 from rtrec.dial import Endpoint, dial, url_from_parts
-from rtrec.errors import ConfigError
+from rtrec.errors import BadURL
 from rtrec.recorder.target import BadTarget, split_origin_form
 
 
@@ -22,20 +22,21 @@ class UpstreamTarget:
     prefix: str = ""
 
     @classmethod
-    def parse(cls, url: str, flag: str = "--upstream") -> UpstreamTarget:
+    def parse(cls, url: str, role: str = "upstream") -> UpstreamTarget:
+        """BadURL (naming `role`, for messages) unless `url` is ws[s]://HOST[:PORT][/PREFIX]."""
         try:
             endpoint = Endpoint.from_url(url)
         except ValueError as exc:
-            raise ConfigError(f"bad {flag} {url!r}: {exc}") from exc
+            raise BadURL(url, str(exc), role) from exc
         parts = urlsplit(url)
         if parts.query or parts.fragment:
-            raise ConfigError(f"bad {flag} {url!r}: no query or fragment, the client's is used")
+            raise BadURL(url, "no query or fragment, the client's is used", role)
         prefix = parts.path.rstrip("/")
         if prefix:
             try:
                 split_origin_form(prefix)
             except BadTarget as exc:
-                raise ConfigError(f"bad {flag} {url!r}: {exc}") from exc
+                raise BadURL(url, str(exc), role) from exc
         return cls(endpoint, prefix)
 
     @property
