@@ -11,6 +11,7 @@
         ├── BadHeader (text)
         ├── TokenTooShort (length, minimum)
         ├── TokenNeeded (host)
+        ├── TLSConfigError (problem, cert_path, key_path, detail)
         └── KeyWithoutRoute (family)
 
 Like websockets' exceptions, each carries what went wrong as attributes, and its
@@ -167,6 +168,42 @@ class TokenNeeded(ConfigError):
             f"{host} can be reached from other machines: give an access token (clients "
             "send it as X-Rtrec-Auth or rtrec_token), or allow access without one"
         )
+
+
+class TLSConfigError(ConfigError):
+    """A server's TLS certificate and key cannot be used: `problem` is PASSPHRASE,
+    UNPAIRED (one given without the other), MISSING (`detail` the file), NOT_PEM or
+    UNREADABLE (`detail` says why)."""
+
+    PASSPHRASE = "passphrase"
+    UNPAIRED = "unpaired"
+    MISSING = "missing"
+    NOT_PEM = "not_pem"
+    UNREADABLE = "unreadable"
+
+    def __init__(
+        self, problem: str, cert_path: str | None, key_path: str | None, detail: str = ""
+    ) -> None:
+        self.problem = problem
+        self.cert_path = cert_path
+        self.key_path = key_path
+        self.detail = detail
+        super().__init__(self.describe("the TLS certificate", "the TLS key"))
+
+    def describe(self, cert: str, key: str) -> str:
+        """The message, naming the certificate and the key as `cert` and `key`."""
+        if self.problem == self.PASSPHRASE:
+            return f"{key} is protected by a passphrase; give an unencrypted key"
+        if self.problem == self.UNPAIRED:
+            return f"{cert} and {key} go together: give both"
+        if self.problem == self.MISSING:
+            return f"cannot read {self.detail}: no such file"
+        if self.problem == self.NOT_PEM:
+            return (
+                f"{cert} {self.cert_path} and {key} {self.key_path} are not a PEM "
+                f"certificate and its key ({self.detail})"
+            )
+        return f"cannot read {cert} {self.cert_path} / {key} {self.key_path}: {self.detail}"
 
 
 class KeyWithoutRoute(ConfigError):

@@ -13,6 +13,7 @@ from rtrec.errors import (
     HandshakeRefused,
     KeyWithoutRoute,
     RtrecError,
+    TLSConfigError,
     TokenNeeded,
     TokenTooShort,
 )
@@ -41,6 +42,8 @@ def cli_message(exc: RtrecError) -> str:
             "without --upstream; with --upstream, give that upstream's one key with "
             "--api-key-env"
         )
+    if isinstance(exc, TLSConfigError):
+        return exc.describe("--tls-cert", "--tls-key")
     if isinstance(exc, HandshakeRefused):
         return exc.describe(retry="give that URL to --to", key_hint="use --header")
     return str(exc)
