@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from bench.common import Result
-from rtrec.recorder.writer_link import WriterLink
+from rtrec.capture.writer_link import WriterLink
 from rtrec.store.db import open_db
 from rtrec.store.session import LiveSession
 from rtrec.store.writer import INSERT_EVENT, event_rows

@@ -1,7 +1,7 @@
 """Who may use a server rtrec runs: the relay (`record`), `replay --serve`, and later `ui`.
 
 Each binds 127.0.0.1 by default.  On any other address (IPv4 or IPv6) it serves only
-clients that present `--auth-token` (header `X-Rtrec-Auth: TOKEN` or query
+clients that present its token (`--auth-token`: header `X-Rtrec-Auth: TOKEN` or query
 `rtrec_token=TOKEN`, compared in constant time), unless `--insecure-no-auth` says
 otherwise.  The token is stripped before a request goes upstream and is never recorded.
 Pure: no I/O.
@@ -13,11 +13,12 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from rtrec.errors import ConfigError
+from rtrec.errors import TokenNeeded, TokenTooShort
 from rtrec.net import is_loopback_host
 
 TOKEN_HEADER = "X-Rtrec-Auth"
 TOKEN_QUERY = "rtrec_token"
+MIN_TOKEN_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,12 @@ class AccessPolicy:
 
     @classmethod
     def for_listen(cls, host: str, token: str | None, insecure_no_auth: bool) -> AccessPolicy:
-        if token is not None and len(token) < 16:
-            raise ConfigError("--auth-token must be at least 16 characters")
+        """The rule for a server on `host`: TokenTooShort, or TokenNeeded beyond loopback
+        unless `insecure_no_auth` says that no token is meant."""
+        if token is not None and len(token) < MIN_TOKEN_LENGTH:
+            raise TokenTooShort(len(token), MIN_TOKEN_LENGTH)
         if token is None and not insecure_no_auth and not is_loopback_host(host):
-            raise ConfigError(
-                f"{host} can be reached from other machines: give --auth-token TOKEN "
-                "(clients send it as X-Rtrec-Auth or rtrec_token), or --insecure-no-auth "
-                "if that is really meant"
-            )
+            raise TokenNeeded(host)
         return cls(token)
 
     def allows(self, header_value: str | None, query: str) -> bool:

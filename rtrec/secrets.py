@@ -89,18 +89,31 @@ def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+def _is_secret_param(piece: str) -> bool:
+    """Whether one `name=value` piece of a query carries a credential."""
+    return unquote_plus(piece.partition("=")[0]).lower() in SECRET_QUERY_PARAMS
+
+
 def redact_query(query: str) -> str:
     """The query string with credential parameters' values replaced, the rest as sent."""
     if not query:
         return query
     parts = []
     for piece in query.split("&"):
-        raw_name, _, _ = piece.partition("=")
-        if unquote_plus(raw_name).lower() in SECRET_QUERY_PARAMS:
-            parts.append(f"{raw_name}={quote(REDACTED)}")
+        if _is_secret_param(piece):
+            parts.append(f"{piece.partition('=')[0]}={quote(REDACTED)}")
         else:
             parts.append(piece)
     return "&".join(parts)
+
+
+def query_without_secrets(query: str) -> str:
+    """The query string without its credential parameters (and empty pieces) at all.
+
+    For sending a recorded query again: its credentials were redacted when it was
+    recorded, and `[redacted]` is no credential to send.
+    """
+    return "&".join(piece for piece in query.split("&") if piece and not _is_secret_param(piece))
 
 
 def request_secrets(

@@ -1,7 +1,7 @@
 """Background threads yield the CPU to the relay.
 
 On a busy machine the relay's event loop must be the first to run when a frame
-arrives.  Writing the log has a process of its own (rtrec/recorder/writer_link.py);
+arrives.  Writing the log has a process of its own (rtrec/capture/writer_link.py);
 what is left in the relay's process, the trace sender of `record --otel`, can wait.
 Linux schedules threads separately, with a nice value each, so such a thread lowers
 its own priority.  Elsewhere `setpriority` would lower the whole process, relay

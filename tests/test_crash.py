@@ -1,6 +1,6 @@
 """kill -9 and power cuts: the file stays sound, flushed events stay, cut sessions are marked.
 
-A recorder is two processes, the relay and its writer (rtrec/recorder/writer_link.py):
+A recorder is two processes, the relay and its writer (rtrec/capture/writer_link.py):
 killing both is a crash of the recorder; killing the relay alone leaves a writer that
 writes everything that reached it.  A killed writer alone: tests/test_writer_process.py.
 """

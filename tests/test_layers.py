@@ -24,18 +24,6 @@ STORE = "rtrec.store"
 SQLITE = frozenset({"sqlite3", "aiosqlite"})
 # Runs the user's query on the connection open_reader gives it.
 SQLITE_USER_QUERY = "rtrec.cli.sql"
-# Outside the store and still importing sqlite3, until their owners move them (issue 13
-# item 1): empty this, entry by entry.  An entry that no longer imports it fails below.
-SQLITE_NOT_MOVED_YET = {
-    # Projection catch-up for the recorder: the lead moves it into rtrec/store.
-    "rtrec.recorder.follower",
-    # Names sqlite3.Connection in annotations only; lane house-sim is editing the file:
-    # rtrec.store.connections.Connection is the name to use.
-    "rtrec.replay.wav.export",
-    # Words a failing database at the CLI boundary (except sqlite3.DatabaseError): the
-    # store should raise it as its own DatabaseError (issue 13 item 3).
-    "rtrec.cli.main",
-}
 
 ASYNC_IO = frozenset({"asyncio", "aiosqlite", "websockets"})
 PURE_PACKAGES = ("rtrec.protocols", "rtrec.projector")
@@ -65,7 +53,6 @@ RECORDER = "rtrec.recorder"
 REPLAY = "rtrec.replay"
 # Handshake helpers that replay borrows from the recorder: the lead gives them a home of
 # their own after the writer-process merge (issue 13 item 2).  Empty it then.
-CROSSINGS_NOT_MOVED_YET = {("rtrec.replay.resend", "rtrec.recorder.upstream")}
 
 
 # -- reading the imports ---------------------------------------------------------------
@@ -178,11 +165,8 @@ GRAPH = import_graph(PACKAGE)
 
 def test_only_the_store_imports_sqlite():
     found = sqlite_outside_store(GRAPH)
-    allowed = {SQLITE_USER_QUERY, *SQLITE_NOT_MOVED_YET}
-    leaks = {name: sorted(what) for name, what in found.items() if name not in allowed}
+    leaks = {name: sorted(what) for name, what in found.items() if name != SQLITE_USER_QUERY}
     assert not leaks, f"only rtrec/store talks to SQLite (add a read to rtrec/store): {leaks}"
-    moved = sorted(SQLITE_NOT_MOVED_YET - set(found))
-    assert not moved, f"these no longer import SQLite: take them off SQLITE_NOT_MOVED_YET: {moved}"
 
 
 def test_the_pure_cores_import_no_asyncio_aiosqlite_or_websockets():
@@ -197,9 +181,7 @@ def test_the_pure_cores_import_no_asyncio_aiosqlite_or_websockets():
 
 def test_recorder_and_replay_do_not_import_each_other():
     found = crossings(GRAPH)
-    assert found - CROSSINGS_NOT_MOVED_YET == set()
-    moved = CROSSINGS_NOT_MOVED_YET - found
-    assert not moved, f"take these off CROSSINGS_NOT_MOVED_YET: {sorted(moved)}"
+    assert found == set(), f"recorder and replay import each other: {sorted(found)}"
 
 
 # -- the checks can fail -----------------------------------------------------------------

@@ -6,7 +6,6 @@ import contextlib
 import importlib
 import io
 import os
-import sqlite3
 import sys
 from typing import Any
 
@@ -14,8 +13,9 @@ import click
 
 from rtrec import __version__
 from rtrec.cli.options import DB_PATH_KEY
+from rtrec.cli.wording import cli_message
 from rtrec.errors import RtrecError
-from rtrec.store.db import explain
+from rtrec.store.db import StoreFailure, explain
 
 # Each command's module, imported only when that command runs (or help lists them):
 # importing them all would make every command pay for numpy, soundfile and the simulator.
@@ -71,8 +71,8 @@ class RtrecGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RtrecError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except sqlite3.DatabaseError as exc:
+            raise click.ClickException(cli_message(exc)) from exc
+        except StoreFailure as exc:
             # A database that fails under a command (a full disk, an I/O error) is the
             # user's to fix, and a line that says so is all they need.
             db_path = ctx.meta.get(DB_PATH_KEY) or "the database"

@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
 from rtrec.access import AccessPolicy
-from rtrec.aio import loop_name, run
+from rtrec.aio import loop_name, run, stop_on_signals
 from rtrec.cli.options import db_option, tls_options
+from rtrec.cli.params import HostPort
 from rtrec.errors import ConfigError, RtrecError
+from rtrec.handshake import DEFAULT_MAX_FRAME
 from rtrec.listener import wildcard_note
 from rtrec.recorder.routing import TEST_OVERRIDE_ENV
-from rtrec.recorder.server import DEFAULT_MAX_FRAME
 from rtrec.recorder.service import Recorder
 from rtrec.store.handoff import (
     DEFAULT_MAX_PENDING_BYTES,
@@ -33,23 +33,6 @@ if TYPE_CHECKING:
     from rtrec.store.session import LiveSession
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """HOST:PORT, [IPv6]:PORT, :PORT or PORT (host 127.0.0.1)."""
-    text = value.strip()
-    host, port_text = "127.0.0.1", text
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0 or text[end + 1 : end + 2] != ":":
-            raise ConfigError(f"bad --listen {value!r}: expected [IPV6]:PORT")
-        host, port_text = text[1:end], text[end + 2 :]
-    elif ":" in text:
-        host, _, port_text = text.rpartition(":")
-        host = host or "127.0.0.1"
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ConfigError(f"bad --listen {value!r}: expected HOST:PORT with a port 0-65535")
-    return host, int(port_text)
 
 
 # Text with word boundaries, punctuation and digits, as frames have: a pattern that
@@ -76,7 +59,11 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 @click.command()
 @db_option
 @click.option(
-    "--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT to accept clients on."
+    "--listen",
+    type=HostPort(),
+    default=DEFAULT_LISTEN,
+    show_default=True,
+    help="HOST:PORT to accept clients on.",
 )
 @click.option(
     "--upstream",
@@ -159,8 +146,8 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 )
 def record(
     db_path: str,
-    listen: str,
-    upstream: str,
+    listen: tuple[str, int],
+    upstream: str | None,
     max_frame_mib: int,
     auth_token: str | None,
     insecure_no_auth: bool,
@@ -182,7 +169,7 @@ def record(
     path) instead of the API; it keeps its own credentials, which are forwarded to that
     upstream only and never recorded.  GET /healthz answers "ok".
     """
-    host, port = parse_listen(listen)
+    host, port = listen
     access = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
     traces = None
     if otel or otel_endpoint:
@@ -238,10 +225,8 @@ def _test_route_origins() -> dict[str, str]:
 
 
 async def _record_until_stopped(recorder: Recorder, traces: TraceWorker | None = None) -> None:
-    stop = asyncio.Event()
+    stop = stop_on_signals()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     if traces is not None:
 
         def warn(text: str) -> None:  # from the worker's thread

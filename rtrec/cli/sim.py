@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import sys
 
 import click
 
-from rtrec.aio import run
-from rtrec.cli.record import parse_listen
+from rtrec.aio import run, stop_on_signals
+from rtrec.cli.params import HostPort
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.protocols import SIM_PROTOCOLS
 from rtrec.sim.server import Simulator
@@ -24,7 +22,11 @@ PATHS = {
 
 @click.command()
 @click.option(
-    "--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT to accept clients on."
+    "--listen",
+    type=HostPort(),
+    default=DEFAULT_LISTEN,
+    show_default=True,
+    help="HOST:PORT to accept clients on.",
 )
 @click.option(
     "--protocol",
@@ -40,18 +42,15 @@ PATHS = {
     show_default=True,
     help="Stream audio at this multiple of real time (0: as fast as possible).",
 )
-def sim(listen: str, protocols: tuple[str, ...], realtime_factor: float) -> None:
+def sim(listen: tuple[str, int], protocols: tuple[str, ...], realtime_factor: float) -> None:
     """Run the simulated Realtime, GPT-Live and Gemini Live server, for trying clients,
     `rtrec record` and `rtrec replay --to` without a key."""
-    host, port = parse_listen(listen)
+    host, port = listen
     run(_serve(host, port, protocols or SIM_PROTOCOLS, realtime_factor))
 
 
 async def _serve(host: str, port: int, protocols: tuple[str, ...], factor: float) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop = stop_on_signals()
     simulator = Simulator(SimOptions(realtime_factor=factor), protocols=protocols)
     try:
         await simulator.start(host, port)

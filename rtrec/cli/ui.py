@@ -8,10 +8,9 @@ from types import FrameType
 
 import click
 
+from rtrec.access import TOKEN_QUERY, AccessPolicy
 from rtrec.cli.options import db_option, tls_options
-from rtrec.cli.record import parse_listen
-from rtrec.errors import ConfigError
-from rtrec.recorder.access import TOKEN_QUERY, AccessPolicy
+from rtrec.cli.params import HostPort
 from rtrec.store.reading import open_reader
 from rtrec.tls import server_context
 
@@ -20,6 +19,7 @@ from rtrec.tls import server_context
 @db_option
 @click.option(
     "--listen",
+    type=HostPort(),
     default="127.0.0.1:8766",
     show_default=True,
     help="HOST:PORT to serve the pages on.",
@@ -39,7 +39,7 @@ from rtrec.tls import server_context
 @tls_options
 def ui(
     db_path: str,
-    listen: str,
+    listen: tuple[str, int],
     auth_token: str | None,
     insecure_no_auth: bool,
     tls_cert: str | None,
@@ -52,17 +52,15 @@ def ui(
     """
     from rtrec.ui.server import UiServer
 
-    host, port = parse_listen(listen)
-    try:
-        policy = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
-    except ConfigError as exc:  # record's rule, worded for what ui exposes
-        raise ConfigError(str(exc).replace("the relay", "the recorded calls")) from exc
+    host, port = listen
+    policy = AccessPolicy.for_listen(host, auth_token, insecure_no_auth)
     tls = server_context(tls_cert, tls_key)
     open_reader(db_path).close()  # a missing or foreign database is one clear line now
     try:
         server = UiServer(db_path, host, port, policy, ssl_context=tls)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on {listen}: {exc.strerror or exc}") from exc
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        raise click.ClickException(f"cannot listen on {where}: {exc.strerror or exc}") from exc
     login = f" (open it once with ?{TOKEN_QUERY}=TOKEN)" if policy.token else ""
     click.echo(f"rtrec ui: serving {db_path} at {server.url}{login}; Ctrl-C stops", err=True)
 

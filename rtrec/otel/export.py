@@ -101,7 +101,7 @@ def resolve_destination(
     if resolved == HTTP and not as_is and not parts.path.rstrip("/").endswith(TRACES_PATH):
         url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + TRACES_PATH))
     if timeout is not None and not timeout > 0:
-        raise ConfigError("--timeout must be more than 0 seconds")
+        raise ConfigError(f"a timeout must be more than 0 seconds, not {timeout!r}")
     return Destination(resolved, url, timeout)
 
 

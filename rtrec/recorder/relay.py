@@ -15,7 +15,7 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 from websockets.frames import CloseCode
 
-from rtrec.recorder.writer_link import WriterLink
+from rtrec.capture.writer_link import WriterLink
 from rtrec.store.session import LiveSession
 
 # Codes that describe a close but may not be sent in a close frame.
@@ -106,7 +106,7 @@ async def relay_session(
 
 
 def _client_closed_first(
-    done: set[asyncio.Task[object]],
+    done: set[asyncio.Task[PumpEnd | Literal[True]]],
     to_upstream: asyncio.Task[PumpEnd],
     to_client: asyncio.Task[PumpEnd],
 ) -> bool:

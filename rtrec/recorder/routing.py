@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from rtrec.errors import ConfigError
+from rtrec.errors import KeyWithoutRoute
 from rtrec.recorder.upstream import UpstreamTarget
 
 OPENAI = "openai"
@@ -108,14 +108,14 @@ class Routes:
         gemini_key: str | None = None,
         origins: Mapping[str, str] | None = None,
     ) -> Routes:
-        """From `--upstream`, `--api-key-env` and `--gemini-key-env` (the keys' values)."""
+        """From `--upstream`, `--api-key-env` and `--gemini-key-env` (the keys' values).
+
+        KeyWithoutRoute for a Gemini key with an upstream: that upstream has one key.
+        """
         if upstream is None:
             return cls.by_path({OPENAI: openai_key, GEMINI: gemini_key}, origins)
         if gemini_key is not None:
-            raise ConfigError(
-                "--gemini-key-env is the key of the Gemini route, used without --upstream; "
-                "with --upstream, give that upstream's one key with --api-key-env"
-            )
+            raise KeyWithoutRoute(GEMINI)
         return cls.to_upstream(upstream, openai_key)
 
     @classmethod

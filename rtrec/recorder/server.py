@@ -30,7 +30,17 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from rtrec.access import TOKEN_HEADER, TOKEN_QUERY, AccessPolicy, strip_token_from_query
+from rtrec.capture.session import Request as HandshakeRequest
+from rtrec.capture.session import answered, new_session
+from rtrec.capture.writer_link import WriterLink
 from rtrec.dial import REDIRECT_STATUSES, DialRefused, check_dial
+from rtrec.handshake import (
+    DEFAULT_MAX_FRAME,
+    RESPONSE_NOT_FORWARDED,
+    client_wants_compression,
+    forwarded_headers,
+    offered_subprotocols,
+)
 from rtrec.listener import (
     client_url,
     health_response,
@@ -44,19 +54,9 @@ from rtrec.recorder.relay import relay_session
 from rtrec.recorder.routing import NoRoute, Routes
 from rtrec.recorder.status import StatusBoard
 from rtrec.recorder.target import BadTarget, split_origin_form
-from rtrec.recorder.upstream import (
-    RESPONSE_NOT_FORWARDED,
-    client_wants_compression,
-    forwarded_headers,
-    model_from_query,
-    offered_subprotocols,
-    open_upstream,
-)
-from rtrec.recorder.writer_link import WriterLink
-from rtrec.secrets import redact_headers, redact_query, request_secrets, scrub_frame
+from rtrec.recorder.upstream import open_upstream
+from rtrec.secrets import redact_headers, scrub_frame
 from rtrec.store.session import LiveSession
-
-DEFAULT_MAX_FRAME = 32 * 1024 * 1024  # the API accepts 15 MiB audio appends
 
 
 @dataclass(frozen=True)
@@ -162,20 +162,14 @@ class RelayServer:
             return self._refuse(connection, 400, f"{exc}", host, port)
         raw_headers = list(request.headers.raw_items())
         offered = offered_subprotocols(request.headers)
-        secrets = request_secrets(raw_headers, offered, query)
         headers_out = route.headers(forwarded_headers(raw_headers))
-        if route.key is not None:
-            secrets |= request_secrets([route.key], [], "")
-        session = LiveSession(
+        session = new_session(
+            HandshakeRequest(path, query, raw_headers, offered),
             source=self.config.source,
             upstream=route.upstream.origin + route.upstream.prefix,
-            path=path,
-            query=redact_query(query),
-            model=model_from_query(query),
             protocol=protocol_of_path(path),
             client_addr=f"{host}:{port}",
-            request_headers=redact_headers(raw_headers),
-            secrets=secrets,
+            also_secret=[route.key] if route.key is not None else [],
             redact=self.config.redact,
         )
         self.writer.open_session(session)
@@ -202,9 +196,11 @@ class RelayServer:
             return connection.respond(
                 502, f"rtrec: cannot reach upstream {route.upstream.origin}: {reason}\n"
             )
-        session.subprotocol = upstream.subprotocol
-        if upstream.response is not None:
-            session.response_headers = redact_headers(upstream.response.headers.raw_items())
+        answered(
+            session,
+            upstream.subprotocol,
+            upstream.response.headers.raw_items() if upstream.response is not None else None,
+        )
         self._claimable[connection] = (upstream, session)
         asyncio.get_running_loop().create_task(self._reap_if_unclaimed(connection))
         return None

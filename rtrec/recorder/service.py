@@ -1,6 +1,6 @@
 """A running recorder: writer process, relay and status board, started and stopped together.
 
-How the two processes share the work is told in rtrec/recorder/writer_link.py.
+How the two processes share the work is told in rtrec/capture/writer_link.py.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from types import TracebackType
 from typing import TextIO
 
 from rtrec.access import AccessPolicy
+from rtrec.capture.writer_link import WriterLink
 from rtrec.errors import ConfigError
+from rtrec.handshake import DEFAULT_MAX_FRAME
 from rtrec.recorder.routing import Routes
-from rtrec.recorder.server import DEFAULT_MAX_FRAME, RelayConfig, RelayServer
+from rtrec.recorder.server import RelayConfig, RelayServer
 from rtrec.recorder.status import StatusBoard
-from rtrec.recorder.writer_link import WriterLink
 from rtrec.store.handoff import (
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_MAX_PENDING_BYTES,

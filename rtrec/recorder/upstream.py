@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection
-from websockets.datastructures import Headers
 from websockets.typing import Subprotocol
 
 from rtrec.dial import Endpoint, dial, url_from_parts
-from rtrec.errors import ConfigError
+from rtrec.errors import BadURL
 from rtrec.recorder.target import BadTarget, split_origin_form
-
-# Headers that belong to one hop of the connection, not to the session.
-HOP_BY_HOP = frozenset(
-    {
-        "host",
-        "connection",
-        "upgrade",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "content-length",
-        "sec-websocket-key",
-        "sec-websocket-version",
-        "sec-websocket-extensions",
-        "sec-websocket-protocol",
-        "sec-websocket-accept",
-        "x-rtrec-auth",  # the relay's own access token, not the upstream's business
-    }
-)
-# Cookies belong to an origin: a browser sends the relay's own (localhost's, shared by
-# every local dev server) and an upstream's Set-Cookie names the upstream's.  Neither
-# means anything on the other side of the relay, so neither crosses it.
-NOT_FORWARDED = HOP_BY_HOP | {"cookie"}
-RESPONSE_NOT_FORWARDED = HOP_BY_HOP | {"date", "server", "set-cookie"}
 
 
 @dataclass(frozen=True)
@@ -49,20 +22,21 @@ class UpstreamTarget:
     prefix: str = ""
 
     @classmethod
-    def parse(cls, url: str, flag: str = "--upstream") -> UpstreamTarget:
+    def parse(cls, url: str, role: str = "upstream") -> UpstreamTarget:
+        """BadURL (naming `role`, for messages) unless `url` is ws[s]://HOST[:PORT][/PREFIX]."""
         try:
             endpoint = Endpoint.from_url(url)
         except ValueError as exc:
-            raise ConfigError(f"bad {flag} {url!r}: {exc}") from exc
+            raise BadURL(url, str(exc), role) from exc
         parts = urlsplit(url)
         if parts.query or parts.fragment:
-            raise ConfigError(f"bad {flag} {url!r}: no query or fragment, the client's is used")
+            raise BadURL(url, "no query or fragment, the client's is used", role)
         prefix = parts.path.rstrip("/")
         if prefix:
             try:
                 split_origin_form(prefix)
             except BadTarget as exc:
-                raise ConfigError(f"bad {flag} {url!r}: {exc}") from exc
+                raise BadURL(url, str(exc), role) from exc
         return cls(endpoint, prefix)
 
     @property
@@ -82,36 +56,11 @@ class UpstreamTarget:
         return self.endpoint.is_loopback
 
 
-def forwarded_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The client's handshake headers that go upstream: all but hop-by-hop ones and cookies."""
-    return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED]
-
-
-def offered_subprotocols(headers: Headers) -> list[Subprotocol]:
-    offered: list[Subprotocol] = []
-    for value in headers.get_all("Sec-WebSocket-Protocol"):
-        offered.extend(Subprotocol(p.strip()) for p in value.split(",") if p.strip())
-    return offered
-
-
-def client_wants_compression(headers: Headers) -> bool:
-    return any(
-        "permessage-deflate" in value.lower()
-        for value in headers.get_all("Sec-WebSocket-Extensions")
-    )
-
-
-def model_from_query(query: str) -> str | None:
-    """OpenAI names the model in `model=`; Azure names a deployment."""
-    params = dict(parse_qsl(query, keep_blank_values=True))
-    return params.get("model") or params.get("deployment") or None
-
-
 async def open_upstream(
     target: UpstreamTarget,
     url: str,
     headers: list[tuple[str, str]],
-    subprotocols: list[Subprotocol],
+    subprotocols: Sequence[str],
     *,
     compression: bool,
     max_size: int,
@@ -122,7 +71,7 @@ async def open_upstream(
         url,
         target.endpoint,
         additional_headers=headers,
-        subprotocols=subprotocols or None,
+        subprotocols=[Subprotocol(p) for p in subprotocols] or None,
         # Off unless the client asked for it: deflate costs CPU on every audio frame.
         compression="deflate" if compression else None,
         max_size=max_size,

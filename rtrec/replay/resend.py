@@ -24,28 +24,22 @@ from urllib.parse import quote, urlsplit
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from rtrec.capture.session import Request, answered, new_session
+from rtrec.capture.writer_link import WriterLink
 from rtrec.dial import REDIRECT_STATUSES, DialRefused, Endpoint, dial, url_from_parts
-from rtrec.errors import ConfigError, RtrecError
+from rtrec.errors import BadHeader, BadURL, HandshakeRefused, RtrecError
+from rtrec.handshake import DEFAULT_MAX_FRAME, recorded_subprotocols
 from rtrec.net import UNREACHABLE, unreachable_reason
-from rtrec.recorder.upstream import model_from_query
-from rtrec.recorder.writer_link import WriterLink
 from rtrec.replay.clock import now_ns, sleep_until
 from rtrec.replay.feed import Feed
-from rtrec.replay.server import DEFAULT_MAX_FRAME
 from rtrec.replay.session import ReplayOptions
 from rtrec.replay.source import RecordedSession, ReplaySource
 from rtrec.replay.timeline import Timeline
-from rtrec.secrets import (
-    INSECURE_SUBPROTOCOL_PREFIX,
-    REDACTED,
-    SECRET_QUERY_PARAMS,
-    redact_headers,
-    redact_query,
-    request_secrets,
-)
+from rtrec.secrets import REDACTED, query_without_secrets, redact_query
 from rtrec.store.session import LiveSession
 
 DEFAULT_PATH = "/v1/realtime"
+REPLAY_TARGET = "replay target"  # BadURL's role for the URL a replay goes to
 SETTLE_S = 1.0
 MAX_SETTLE_S = 30.0
 OPEN_TIMEOUT_S = 10.0
@@ -73,40 +67,35 @@ class ResendResult:
 
 
 def target_url(url: str, recorded: RecordedSession) -> str:
-    """The URL to connect to; a bare origin gets the original session's path and query."""
+    """The URL to connect to; a bare origin gets the original session's path and query.
+
+    BadURL (role REPLAY_TARGET) when `url` is not a WebSocket URL rtrec can dial.
+    """
     try:
         endpoint = Endpoint.from_url(url.strip())
     except ValueError as exc:
-        raise ConfigError(f"bad --to {url!r}: {exc}") from exc
+        raise BadURL(url, str(exc), REPLAY_TARGET) from exc
     parts = urlsplit(url.strip())
     if parts.fragment:
-        raise ConfigError(f"bad --to {url!r}: no #fragment in a WebSocket URL")
+        raise BadURL(url, "no #fragment in a WebSocket URL", REPLAY_TARGET)
     path, query = parts.path, parts.query
     if path in ("", "/"):
         path = recorded.path or recorded.adapter.default_path or DEFAULT_PATH
         if not query:
-            query = _query_without_secrets(recorded.query or "")
+            query = query_without_secrets(recorded.query or "")
             if not query and recorded.model:
                 query = f"model={recorded.model}"
     try:
         return url_from_parts(endpoint, path, query)
     except DialRefused as exc:
-        raise ConfigError(f"bad --to {url!r}: {exc}") from exc
-
-
-def _query_without_secrets(query: str) -> str:
-    kept = [
-        piece
-        for piece in query.split("&")
-        if piece and piece.partition("=")[0].lower() not in SECRET_QUERY_PARAMS
-    ]
-    return "&".join(kept)
+        raise BadURL(url, str(exc), REPLAY_TARGET) from exc
 
 
 def handshake_headers(
     given: Sequence[str], recorded: RecordedSession, env: Mapping[str, str], url: str = ""
 ) -> list[tuple[str, str]]:
-    """--header values, the original's protocol headers, and auth from OPENAI_API_KEY.
+    """`given` headers (`Name: value`, else BadHeader), the original's protocol headers,
+    and auth from OPENAI_API_KEY.
 
     OPENAI_API_KEY is added only for api.openai.com and loopback (`url`'s host).
     """
@@ -114,13 +103,13 @@ def handshake_headers(
     for text in given:
         name, sep, value = text.partition(":")
         if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
-            raise ConfigError(f"bad --header {text!r}: expected 'Name: value'")
+            raise BadHeader(text)
         headers.append((name.strip(), value.strip()))
     names = {name.lower() for name, _ in headers}
     for name in CARRIED_HEADERS:
-        value = recorded.request_headers.get(name)
-        if name not in names and value and value != REDACTED:
-            headers.append((name, value))
+        carried = recorded.request_headers.get(name)
+        if name not in names and carried and carried != REDACTED:
+            headers.append((name, carried))
     # A Gemini session authenticates by its query instead (with_gemini_key): an OpenAI
     # key is never sent to it.
     key = env.get("OPENAI_API_KEY", "").strip() if recorded.protocol != "gemini" else ""
@@ -151,16 +140,6 @@ def with_gemini_key(url: str, recorded: RecordedSession, env: Mapping[str, str])
     return f"{base}?{query + '&' if query else ''}key={quote(key, safe='')}"
 
 
-def offered_subprotocols(recorded: RecordedSession) -> list[str]:
-    """The original client's subprotocols, without the ones that carried its key."""
-    offered = recorded.request_headers.get("sec-websocket-protocol", "")
-    return [
-        p.strip()
-        for p in offered.split(",")
-        if p.strip() and not p.strip().startswith(INSECURE_SUBPROTOCOL_PREFIX)
-    ]
-
-
 async def resend(
     source: ReplaySource,
     options: ReplayOptions,
@@ -179,23 +158,18 @@ async def resend(
     await writer.start()
     try:
         endpoint = Endpoint.from_url(url)
-        ws = await _open(url, endpoint, shown, headers, offered_subprotocols(source.session))
+        offered = recorded_subprotocols(source.session.request_headers)
+        ws = await _open(url, endpoint, shown, headers, offered)
         parts = urlsplit(url)
-        session = LiveSession(
+        session = new_session(
+            Request(parts.path, parts.query, headers, offered),
             source="replay",
             parent_id=source.session.ref.id,
             upstream=endpoint.origin,
-            path=parts.path,
-            query=redact_query(parts.query),
-            model=model_from_query(parts.query) or source.session.model,
             protocol=source.session.protocol,
-            request_headers=redact_headers(headers),
-            subprotocol=ws.subprotocol,
-            response_headers=redact_headers(ws.response.headers.raw_items())
-            if ws.response
-            else None,
-            secrets=request_secrets(headers, [], parts.query),
+            model=source.session.model,
         )
+        answered(session, ws.subprotocol, ws.response.headers.raw_items() if ws.response else None)
         writer.open_session(session)
         say(f"connected to {shown}; re-sending the client events of {source.session.label}")
         run = _Resend(ws, source, options, session, writer)
@@ -240,20 +214,13 @@ async def _open(
         )
     except InvalidStatus as exc:
         response = exc.response
-        if response.status_code in REDIRECT_STATUSES:
+        status = response.status_code
+        if status in REDIRECT_STATUSES:
             where = response.headers.get("Location", "elsewhere")
-            raise RtrecError(
-                f"{shown} redirected with HTTP {response.status_code} to {where}; rtrec does "
-                "not follow redirects: give that URL to --to if it is meant"
-            ) from exc
+            raise HandshakeRefused(shown, status, location=where) from exc
         body = (response.body or b"").decode("utf-8", "replace").strip().replace("\n", " ")
-        detail = f": {body[:200]}" if body else ""
-        hint = ""
-        if response.status_code == 401 and not key_goes_to(url, OPENAI_KEY_HOSTS):
-            hint = " (OPENAI_API_KEY goes only to api.openai.com and loopback; use --header)"
-        raise RtrecError(
-            f"{shown} refused the connection with HTTP {response.status_code}{detail}{hint}"
-        ) from exc
+        withheld = not key_goes_to(url, OPENAI_KEY_HOSTS)
+        raise HandshakeRefused(shown, status, body=body[:200], key_withheld=withheld) from exc
     except DialRefused as exc:
         raise RtrecError(f"{exc}") from exc
     except UNREACHABLE as exc:
@@ -301,9 +268,9 @@ class _Resend:
             await asyncio.gather(sender, receiver, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.ws.close()
-            code = self.ws.close_code
-            self.session.client_close_code = code if reason == "client_closed" else None
-            self.session.upstream_close_code = code
+            closed_with = self.ws.close_code
+            self.session.client_close_code = closed_with if reason == "client_closed" else None
+            self.session.upstream_close_code = closed_with
             self.session.upstream_close_reason = self.ws.close_reason
             self.session.end(reason)
             self.writer.update_session(self.session)

@@ -29,13 +29,13 @@ from websockets.typing import Subprotocol
 
 from rtrec.access import TOKEN_HEADER, TOKEN_QUERY, AccessPolicy
 from rtrec.errors import ConfigError
+from rtrec.handshake import DEFAULT_MAX_FRAME
 from rtrec.listener import client_url, health_response, serve_options
 from rtrec.notices import RateLimitedNotes
 from rtrec.replay.cues import close_reason
 from rtrec.replay.session import ClientReplay, ClientReport, ReplayOptions
 from rtrec.replay.source import ReplaySource
 
-DEFAULT_MAX_FRAME = 32 * 1024 * 1024  # what the relay accepts: the API takes 15 MiB appends
 MAX_REPORTS = 10_000
 STOPPED_CODE = 1001
 STOPPED_REASON = "rtrec replay stopped"

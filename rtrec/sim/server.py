@@ -21,8 +21,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from rtrec.handshake import model_from_query, offered_subprotocols
 from rtrec.protocols import protocol_of_path
-from rtrec.recorder.upstream import model_from_query, offered_subprotocols
 from rtrec.sim.connection import SimConnection, SimOptions
 from rtrec.sim.protocols import SIM_PROTOCOLS, server_for
 

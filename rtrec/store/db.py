@@ -131,6 +131,11 @@ def _configure(conn: sqlite3.Connection, path: str) -> None:
         conn.execute(pragma)
 
 
+# What a database failing under a command raises (a full disk, an I/O error, a file
+# cut short): the CLI words it with `explain`, and so needs no sqlite3 of its own.
+StoreFailure = sqlite3.DatabaseError
+
+
 def explain(path: str, exc: sqlite3.DatabaseError) -> DatabaseError:
     """A sqlite3 error as one line a user can act on."""
     message = str(exc)

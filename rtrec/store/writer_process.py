@@ -2,7 +2,7 @@
 
     python -m rtrec.store.writer_process RECORDS_FD REPORTS_FD LOCK_FD
 
-Started by the relay (rtrec/recorder/writer_link.py, which tells the whole story of
+Started by the relay (rtrec/capture/writer_link.py, which tells the whole story of
 the two processes), never by hand.  Its main thread reads records from RECORDS_FD,
 turns frames into rows and commits them every `flush_interval` through `LogWriter`,
 and answers on REPORTS_FD: what is kept (committed or spilled), session ids, live

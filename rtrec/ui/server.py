@@ -18,8 +18,8 @@ from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from rtrec.access import TOKEN_HEADER, TOKEN_QUERY, AccessPolicy
 from rtrec.net import is_loopback_host
-from rtrec.recorder.access import TOKEN_HEADER, TOKEN_QUERY, AccessPolicy
 from rtrec.ui.app import Response, UiApp, text_response
 from rtrec.ui.mixes import MixCache
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from rtrec.replay.wav.fold import (
 )
 from rtrec.replay.wav.sinks import FileSet, TimelineFile, WrittenFile, abandon, publish
 from rtrec.replay.wav.timeline import TruncationCuts
+from rtrec.store.connections import Connection
 from rtrec.store.metadata import session_protocol
 from rtrec.store.reader import SessionRef, iter_media_rows, last_seq
 
@@ -56,7 +56,7 @@ class ExportResult:
 
 
 def export_wav(
-    conn: sqlite3.Connection,
+    conn: Connection,
     session: SessionRef,
     options: ExportOptions,
     *,
@@ -165,7 +165,7 @@ class AudioSurvey:
         return max(self.rates, default=DEFAULT_FORMAT.rate)
 
 
-def survey_audio(conn: sqlite3.Connection, session_id: int, adapter: Adapter) -> AudioSurvey:
+def survey_audio(conn: Connection, session_id: int, adapter: Adapter) -> AudioSurvey:
     """Count the chunks, their rates and the truncation cuts, before any file is made."""
     survey = AudioSurvey()
     media = adapter.media()
@@ -191,7 +191,7 @@ def survey_audio(conn: sqlite3.Connection, session_id: int, adapter: Adapter) ->
 
 def fold_operations(
     fold: AudioFold,
-    conn: sqlite3.Connection,
+    conn: Connection,
     session_id: int,
     adapter: Adapter,
     total: int = 1,

@@ -1,6 +1,6 @@
 """One writer process as the relay holds it: started with its two pipes, fed, reaped.
 
-The relay's side of the concurrency story (rtrec/recorder/writer_link.py) in its
+The relay's side of the concurrency story (rtrec/capture/writer_link.py) in its
 plainest parts: starting `python -m rtrec.store.writer_process` with a records pipe,
 a reports pipe and the recorder's lock; writing chunks without blocking; collecting
 the exit status of writers that ended, so that none is left a zombie.

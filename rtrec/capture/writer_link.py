@@ -55,8 +55,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rtrec.capture.writer_child import PIPE_BYTES, Reaper, WriterChild
 from rtrec.errors import DatabaseError
-from rtrec.recorder.writer_child import PIPE_BYTES, Reaper, WriterChild
 from rtrec.store.handoff import (
     DEFAULT_FLUSH_INTERVAL,
     DEFAULT_MAX_PENDING_BYTES,

@@ -1,0 +1,49 @@
+"""rtrec's errors worded for the command line: the one place that knows their flags.
+
+The library's errors (rtrec/errors.py) say what went wrong in its own terms and carry
+the details as attributes; here they become the line a user of `rtrec` reads, naming
+the flag to change.  An error with no flag to name keeps its own message.
+"""
+
+from __future__ import annotations
+
+from rtrec.errors import (
+    BadHeader,
+    BadURL,
+    HandshakeRefused,
+    KeyWithoutRoute,
+    RtrecError,
+    TLSConfigError,
+    TokenNeeded,
+    TokenTooShort,
+)
+
+# BadURL's roles, and the flag that gave each URL.
+URL_FLAGS = {"upstream": "--upstream", "replay target": "--to"}
+
+
+def cli_message(exc: RtrecError) -> str:
+    """The one line `rtrec` prints (after `Error: `) for `exc`."""
+    if isinstance(exc, BadURL) and exc.role in URL_FLAGS:
+        return f"bad {URL_FLAGS[exc.role]} {exc.url!r}: {exc.reason}"
+    if isinstance(exc, BadHeader):
+        return f"bad --header {exc.text!r}: expected 'Name: value'"
+    if isinstance(exc, TokenTooShort):
+        return f"--auth-token must be at least {exc.minimum} characters"
+    if isinstance(exc, TokenNeeded):
+        return (
+            f"{exc.host} can be reached from other machines: give --auth-token TOKEN "
+            "(clients send it as X-Rtrec-Auth or rtrec_token), or --insecure-no-auth "
+            "if that is really meant"
+        )
+    if isinstance(exc, KeyWithoutRoute):
+        return (
+            f"--{exc.family}-key-env is the key of the {exc.family.capitalize()} route, used "
+            "without --upstream; with --upstream, give that upstream's one key with "
+            "--api-key-env"
+        )
+    if isinstance(exc, TLSConfigError):
+        return exc.describe("--tls-cert", "--tls-key")
+    if isinstance(exc, HandshakeRefused):
+        return exc.describe(retry="give that URL to --to", key_hint="use --header")
+    return str(exc)
