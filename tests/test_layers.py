@@ -29,6 +29,8 @@ ASYNC_IO = frozenset({"asyncio", "aiosqlite", "websockets"})
 PURE_PACKAGES = ("rtrec.protocols", "rtrec.projector")
 PURE_MODULES = (
     "rtrec.audio_format",
+    "rtrec.capture.session",
+    "rtrec.handshake",
     "rtrec.diff",
     "rtrec.g711",
     "rtrec.jsonl",
@@ -51,8 +53,6 @@ PURE_MODULES = (
 
 RECORDER = "rtrec.recorder"
 REPLAY = "rtrec.replay"
-# Handshake helpers that replay borrows from the recorder: the lead gives them a home of
-# their own after the writer-process merge (issue 13 item 2).  Empty it then.
 
 
 # -- reading the imports ---------------------------------------------------------------

@@ -1,48 +1,12 @@
-"""Issue 13 item 2: the recorder and the replay do not import each other; what both need
-(the handshake's rules, recording a session into the log) lives beside them."""
+"""What the recorder and the replay share, living beside both (issue 13 item 2): the
+handshake's rules and a new session's metadata.  tests/test_layers.py checks that both
+modules are pure and that recorder and replay do not import each other."""
 
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 from rtrec.capture.session import Request, answered, new_session
 from rtrec.handshake import model_from_query, offered_subprotocols, recorded_subprotocols
 from rtrec.secrets import query_without_secrets
-
-PACKAGE = Path(__file__).resolve().parents[1] / "rtrec"
-PURE = ("handshake.py", "capture/session.py")
-
-
-def imported_modules(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-    return found
-
-
-def imports_of(package: str) -> dict[str, set[str]]:
-    return {
-        str(path.relative_to(PACKAGE)): imported_modules(path)
-        for path in (PACKAGE / package).rglob("*.py")
-    }
-
-
-def test_recorder_and_replay_do_not_import_each_other():
-    for package, other in (("recorder", "rtrec.replay"), ("replay", "rtrec.recorder")):
-        for module, names in imports_of(package).items():
-            crossing = sorted(n for n in names if n == other or n.startswith(other + "."))
-            assert not crossing, f"rtrec/{module} imports {crossing}"
-
-
-def test_the_handshake_rules_are_pure():
-    for module in PURE:
-        names = imported_modules(PACKAGE / module)
-        io = sorted(n for n in names if n.split(".")[0] in {"asyncio", "aiosqlite", "websockets"})
-        assert not io, f"rtrec/{module} imports {io}"
 
 
 class Lines:
