@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import re
@@ -157,6 +159,12 @@ def test_sessions_json_keys(db_path):
     assert row["end_reason"] == "imported" and row["event_count"] > 0
     table = run_cli("sessions", db_path=db_path).stdout.decode()
     assert row["uuid"][:8] in table
+    # --csv: the same rows, every column, a header line first.
+    (csv_row,) = csv.DictReader(
+        io.StringIO(run_cli("sessions", "--csv", db_path=db_path).stdout.decode())
+    )
+    assert list(csv_row) == list(row)
+    assert csv_row["uuid"] == row["uuid"] and int(csv_row["event_count"]) == row["event_count"]
 
 
 def test_demo_records_a_session_with_everything_in_it(db_path):

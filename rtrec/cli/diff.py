@@ -7,17 +7,17 @@ import json
 import click
 
 from rtrec.cli.options import db_option, json_option
+from rtrec.cli.reading import reading, views_current
 from rtrec.diff import diff_lines, summary, summary_lines
-from rtrec.store.projected import read_projection, refresh
+from rtrec.store.projected import read_projection
 from rtrec.store.reader import resolve_session
-from rtrec.store.reading import open_reader
 
 
 @click.command()
 @db_option
 @click.argument("a", metavar="SESSION_A")
 @click.argument("b", metavar="SESSION_B")
-@json_option
+@json_option()
 @click.option(
     "--exit-code", is_flag=True, help="Exit 1 when the conversations differ (as git diff)."
 )
@@ -27,15 +27,10 @@ def diff(db_path: str, a: str, b: str, as_json: bool, exit_code: bool) -> None:
     Items are compared by what they say, not by the ids the server gave them.
     SESSION_A and SESSION_B are each a session id, a prefix of its uuid, or `last`.
     """
-    conn = open_reader(db_path)
-    try:
-        warning = refresh(conn)
-        if warning:
-            click.echo(f"rtrec: {warning}", err=True)
+    with reading(db_path) as conn:
+        views_current(conn)
         ref_a, ref_b = resolve_session(conn, a), resolve_session(conn, b)
         left, right = read_projection(conn, ref_a.id), read_projection(conn, ref_b.id)
-    finally:
-        conn.close()
     label_a, label_b = f"session {ref_a.id}", f"session {ref_b.id}"
     changes = diff_lines(left, right, label_a, label_b)
     if as_json:

@@ -34,10 +34,13 @@ def db_option(func: F) -> F:
     )(func)
 
 
-def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
-        func
-    )
+def json_option(help: str = "Print JSON instead of a table.") -> Callable[[F], F]:
+    """--json, into the parameter `as_json` (commands whose JSON is one document)."""
+
+    def decorate(func: F) -> F:
+        return click.option("--json", "as_json", is_flag=True, help=help)(func)
+
+    return decorate
 
 
 SESSION_HELP = (

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import click
 
 from rtrec.cli.options import db_option
+from rtrec.cli.reading import views_current
 from rtrec.errors import ConfigError, RtrecError
 from rtrec.otel.export import PROTOCOLS, ExportFailed, SpanSender, resolve_destination
 from rtrec.otel.session import traced_session
 from rtrec.otel.spans import Trace, TraceOptions
 from rtrec.otel.tree import render_tree
-from rtrec.store.projected import refresh
 from rtrec.store.reading import open_reader
 from rtrec.store.trace_source import sessions_to_trace
 
@@ -103,14 +103,11 @@ def otel(
     destination = None if dry_run else resolve_destination(protocol, endpoint, timeout)
     options = TraceOptions(with_content=with_content, with_audio=with_audio)
     conn = open_reader(db_path)
-    # Like every reading command: views behind the log are brought current in memory.
-    warning = refresh(conn)
-    if warning:
-        click.echo(f"rtrec: {warning}", err=True)
     sender = SpanSender(destination) if destination is not None else None
     sent = 0
     still_open = []
     try:
+        views_current(conn)
         chosen = sessions_to_trace(conn, sessions, every=every, since_ns=since_ns)
         for ref, ended in chosen:
             if not ended:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import csv
 import json
-import math
 import re
 import signal
 import sqlite3
@@ -19,10 +17,10 @@ from typing import Any
 import click
 
 from rtrec.cli.options import db_option
+from rtrec.cli.output import format_table, json_value
+from rtrec.cli.reading import reading, views_current
 from rtrec.errors import RtrecError
-from rtrec.store.projected import refresh
 from rtrec.store.query_guard import QueryGuard, guard_queries
-from rtrec.store.reading import open_reader
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
@@ -40,44 +38,8 @@ def parameter_value(text: str) -> int | float | str:
     return text
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    return value
-
-
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    def text(value: Any) -> str:
-        value = _cell(value)
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return f"{value:.3f}".rstrip("0").rstrip(".") if value == value else "NaN"
-        return str(value).replace("\n", "\\n")
-
-    cells = [[text(v) for v in row] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-    numeric = [
-        all(isinstance(row[i], int | float) or row[i] is None for row in rows) and bool(rows)
-        for i in range(len(columns))
-    ]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ).rstrip()
-
-    return [line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)]
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"$base64": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, float) and not math.isfinite(value):
-        # JSON has no infinities or NaN: spelt as strings, the output stays valid JSON.
-        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-    return value
+def _csv_cell(value: Any) -> Any:
+    return f"<{len(value)} bytes>" if isinstance(value, bytes) else value
 
 
 def _sql_error(exc: Exception, guard: QueryGuard) -> RtrecError:
@@ -162,11 +124,8 @@ def sql(
         columns, rows = run_query(parquet_dir, query, {n: parameter_value(v) for n, v in params})
         _print_rows(columns, rows, fmt)
         return
-    conn = open_reader(db_path)
-    try:
-        warning = refresh(conn)
-        if warning:
-            click.echo(f"rtrec: {warning}", err=True)
+    with reading(db_path) as conn:
+        views_current(conn)
         guard = guard_queries(conn)
         with interruptible(conn) as interrupt:
             try:
@@ -179,19 +138,17 @@ def sql(
                 raise _sql_error(exc, guard) from exc
             except UnicodeEncodeError as exc:  # bytes that are not UTF-8, from the shell
                 raise RtrecError("the query is not UTF-8 text") from exc
-    finally:
-        conn.close()
     _print_rows(columns, rows, fmt)
 
 
 def _print_rows(columns: list[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:
     if fmt == "json":
-        data = [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        data = [{c: json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([[_cell(v) for v in row] for row in rows])
+        writer.writerows([[_csv_cell(v) for v in row] for row in rows])
     elif columns:
         click.echo("\n".join(format_table(columns, rows)))
 

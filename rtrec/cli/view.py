@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from rtrec.cli.options import db_option, session_argument
-from rtrec.store.db import open_db
-from rtrec.store.projected import refresh
+from rtrec.cli.reading import reading, views_current
 from rtrec.store.reader import resolve_session
 
 
@@ -40,15 +39,10 @@ def view(db_path: str, session: str, output: Path | None, open_page: bool) -> No
     from rtrec.view.page import write_page
 
     target = output or default_output(session)
-    conn = open_db(db_path, create=False)
-    try:
+    with reading(db_path) as conn:
         ref = resolve_session(conn, session)
-        warning = refresh(conn, ref.id)
-        if warning:
-            click.echo(f"rtrec: {warning}", err=True)
+        views_current(conn, ref.id)
         parts = gather(conn, ref.id)
-    finally:
-        conn.close()
     try:
         size = write_page(parts, target)
         audio = sum(parts.audio.sizes) if parts.audio is not None else 0
