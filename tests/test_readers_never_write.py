@@ -37,6 +37,9 @@ def reading_commands(out_dir: Path) -> list[list[str]]:
         ["replay", "last", "--jsonl", "--speed", "1000000"],
         ["replay", "last", "--speed", "1000000"],
         ["export-wav", "2", "--out", str(out_dir)],
+        ["sessions", "--csv"],
+        ["view", "2", "-o", str(out_dir / "call.html")],
+        ["otel", "--all", "--dry-run"],
     ]
 
 
