@@ -48,29 +48,19 @@ class NewerDatabaseError(DatabaseError):
 
 
 class SessionNotFound(RtrecError):
-    """No session matches the reference the user gave (`ref`), or more than one does
-    (`matches`, the first few uuid prefixes).
+    """No session matches the reference `ref` ("last": there are no sessions at all), or
+    more than one does (`matches`, the first few uuid prefixes)."""
 
-    Raise it as `SessionNotFound(ref=…, matches=…)` and the message follows from them;
-    a message given positionally is kept as it is (the older form).
-    """
-
-    def __init__(
-        self, message: str | None = None, *, ref: str | None = None, matches: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, *, ref: str, matches: Sequence[str] = ()) -> None:
         self.ref = ref
         self.matches = tuple(matches)
-        super().__init__(message if message is not None else self._describe())
-
-    def _describe(self) -> str:
         if self.matches:
-            return f"session {self.ref!r} is ambiguous: it matches {', '.join(self.matches)}…"
-        if self.ref == "last":
-            return "no sessions recorded yet"
-        return (
-            f"no session {self.ref!r} (give an id, a uuid prefix, or 'last'; "
-            "rtrec sessions lists them)"
-        )
+            message = f"session {ref!r} is ambiguous: it matches {', '.join(self.matches)}…"
+        elif ref == "last":
+            message = "no sessions recorded yet"
+        else:
+            message = f"no session {ref!r}"
+        super().__init__(message)
 
 
 class ImportFormatError(RtrecError):

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import click
 
+from rtrec.cli.params import HostPort
 from rtrec.store.db import default_db_path
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -68,3 +69,14 @@ def tls_options(func: F) -> F:
         type=click.Path(dir_okay=False),
         help="Serve wss:// with this certificate (PEM, chain allowed); needs --tls-key.",
     )(func)
+
+
+def listen_option(default: str, help: str = "HOST:PORT to accept clients on.") -> Callable[[F], F]:
+    """--listen HOST:PORT, into the parameter `listen` as (host, port)."""
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "--listen", type=HostPort(), default=default, show_default=True, help=help
+        )(func)
+
+    return decorate

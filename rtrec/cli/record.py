@@ -12,8 +12,7 @@ import click
 
 from rtrec.access import AccessPolicy
 from rtrec.aio import loop_name, run, stop_on_signals
-from rtrec.cli.options import db_option, tls_options
-from rtrec.cli.params import HostPort
+from rtrec.cli.options import db_option, listen_option, tls_options
 from rtrec.errors import ConfigError, RtrecError
 from rtrec.handshake import DEFAULT_MAX_FRAME
 from rtrec.listener import wildcard_note
@@ -58,13 +57,7 @@ def compile_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 @click.command()
 @db_option
-@click.option(
-    "--listen",
-    type=HostPort(),
-    default=DEFAULT_LISTEN,
-    show_default=True,
-    help="HOST:PORT to accept clients on.",
-)
+@listen_option(DEFAULT_LISTEN)
 @click.option(
     "--upstream",
     metavar="URL",

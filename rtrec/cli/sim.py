@@ -7,7 +7,7 @@ import sys
 import click
 
 from rtrec.aio import run, stop_on_signals
-from rtrec.cli.params import HostPort
+from rtrec.cli.options import listen_option
 from rtrec.sim.connection import SimOptions
 from rtrec.sim.protocols import SIM_PROTOCOLS
 from rtrec.sim.server import Simulator
@@ -21,13 +21,7 @@ PATHS = {
 
 
 @click.command()
-@click.option(
-    "--listen",
-    type=HostPort(),
-    default=DEFAULT_LISTEN,
-    show_default=True,
-    help="HOST:PORT to accept clients on.",
-)
+@listen_option(DEFAULT_LISTEN)
 @click.option(
     "--protocol",
     "protocols",

@@ -9,21 +9,14 @@ from types import FrameType
 import click
 
 from rtrec.access import TOKEN_QUERY, AccessPolicy
-from rtrec.cli.options import db_option, tls_options
-from rtrec.cli.params import HostPort
+from rtrec.cli.options import db_option, listen_option, tls_options
 from rtrec.store.reading import open_reader
 from rtrec.tls import server_context
 
 
 @click.command()
 @db_option
-@click.option(
-    "--listen",
-    type=HostPort(),
-    default="127.0.0.1:8766",
-    show_default=True,
-    help="HOST:PORT to serve the pages on.",
-)
+@listen_option("127.0.0.1:8766", help="HOST:PORT to serve the pages on.")
 @click.option(
     "--auth-token",
     envvar="RTREC_AUTH_TOKEN",

@@ -13,6 +13,7 @@ from rtrec.errors import (
     HandshakeRefused,
     KeyWithoutRoute,
     RtrecError,
+    SessionNotFound,
     TLSConfigError,
     TokenNeeded,
     TokenTooShort,
@@ -44,6 +45,8 @@ def cli_message(exc: RtrecError) -> str:
         )
     if isinstance(exc, TLSConfigError):
         return exc.describe("--tls-cert", "--tls-key")
+    if isinstance(exc, SessionNotFound) and not exc.matches and exc.ref != "last":
+        return f"{exc} (give an id, a uuid prefix, or 'last'; rtrec sessions lists them)"
     if isinstance(exc, HandshakeRefused):
         return exc.describe(retry="give that URL to --to", key_hint="use --header")
     return str(exc)

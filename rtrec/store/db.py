@@ -8,6 +8,7 @@ import os
 import sqlite3
 
 from rtrec.errors import DatabaseError
+from rtrec.store.connections import closed_on_failure
 from rtrec.store.liveness import recorder_alive
 from rtrec.store.migrate import applied_version, check_not_newer, migrate
 from rtrec.store.spill import reclaim_spills
@@ -34,8 +35,7 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
     is_new = _ensure_file(path, create)
     if not is_new:
         _check_writable(path)
-    conn = _connect(path)
-    try:
+    with closed_on_failure(_connect(path), path, explain) as conn:
         if is_new:
             # Page size must be set before the first table; WAL before the first write.
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
@@ -48,12 +48,6 @@ def open_db(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         mark_interrupted(conn, path)
         reclaim_spills(path)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise explain(path, exc) from exc
-    except BaseException:
-        conn.close()
-        raise
     return conn
 
 

@@ -19,5 +19,7 @@ PAGE_ROWS = 512
 PAGE_BYTES = 16 << 20
 # Rows of the `events` view (audio elided) per read: the event log of view and ui.
 EVENTS_PAGE_ROWS = 2000
+# Event rows the projector folds per read (catch-up and rebuilds).
+FOLD_PAGE_ROWS = 2000
 # Rows of a view per page of a Parquet export.
 VIEW_PAGE_ROWS = 4096

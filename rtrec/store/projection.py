@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from rtrec.projector import EventRow, Projector, SessionState
 from rtrec.store.db import transaction
 from rtrec.store.metadata import session_protocol
+from rtrec.store.paging import FOLD_PAGE_ROWS
 from rtrec.store.projection_rows import (
     ERRORS,
     ITEMS,
@@ -35,7 +36,6 @@ from rtrec.store.projection_rows import (
     Table,
 )
 
-PAGE_ROWS = 2000
 FLUSH_EVERY = 20_000  # events folded between writes while catching up a long way
 # How far back an error's client event is looked for (it is nearly always recent).
 CLIENT_EVENT_LOOKBACK = 100_000
@@ -118,11 +118,11 @@ def fold_new(conn: sqlite3.Connection, tracked: Tracked, limit: int = FLUSH_EVER
     folded = 0
     while folded < limit:
         rows = conn.execute(
-            sql, (tracked.session_id, projector.session.last_seq, PAGE_ROWS)
+            sql, (tracked.session_id, projector.session.last_seq, FOLD_PAGE_ROWS)
         ).fetchall()
         projector.apply_all(map(_as_event_row, rows))
         folded += len(rows)
-        if len(rows) < PAGE_ROWS:
+        if len(rows) < FOLD_PAGE_ROWS:
             break
     return folded
 

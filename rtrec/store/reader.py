@@ -53,7 +53,7 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
     if ref == "last":
         row = conn.execute(f"SELECT {columns} FROM session ORDER BY id DESC LIMIT 1").fetchone()
         if row is None:
-            raise SessionNotFound("no sessions recorded yet")
+            raise SessionNotFound(ref="last")
         return SessionRef(*row)
     if ref.isdigit() and int(ref) < 2**63:  # larger numbers cannot be ids in SQLite
         found = session_ref(conn, int(ref))
@@ -71,11 +71,8 @@ def resolve_session(conn: sqlite3.Connection, ref: str) -> SessionRef:
         if len(rows) == 1:
             return SessionRef(*rows[0])
         if len(rows) > 1:
-            shown = ", ".join(r[1][:8] for r in rows[:5])
-            raise SessionNotFound(f"session {ref!r} is ambiguous: it matches {shown}…")
-    raise SessionNotFound(
-        f"no session {ref!r} (give an id, a uuid prefix, or 'last'; rtrec sessions lists them)"
-    )
+            raise SessionNotFound(ref=ref, matches=[r[1][:8] for r in rows[:5]])
+    raise SessionNotFound(ref=ref)
 
 
 def iter_frames(
