@@ -47,6 +47,26 @@ class NewerDatabaseError(DatabaseError):
         self.known = known
 
 
+class NoDatabase(DatabaseError):
+    """No database file at `path` (an empty `path`: none was named)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"no database at {path}" if path else "no database given")
+
+
+class OlderDatabase(DatabaseError):
+    """The database at `path` has schema `found`, older than the `known` one; reading
+    commands leave it as it is, and a command that writes brings it up to date."""
+
+    def __init__(self, path: str, found: int, known: int) -> None:
+        self.path, self.found, self.known = path, found, known
+        super().__init__(
+            f"{path} is from an older rtrec (schema {found}, this rtrec reads {known}); "
+            "reading commands do not change it"
+        )
+
+
 class SessionNotFound(RtrecError):
     """No session matches the reference `ref` ("last": there are no sessions at all), or
     more than one does (`matches`, the first few uuid prefixes)."""
@@ -206,3 +226,20 @@ class KeyWithoutRoute(ConfigError):
             f"a {family} key is for routing by path; with one upstream for every path, "
             "give that upstream's one key"
         )
+
+
+class OptionConflict(ConfigError):
+    """An option that cannot be used as asked: `option` (its name in the library's terms,
+    such as "keep_encoding"), why, and the option it needs (`needs`), if any."""
+
+    def __init__(self, option: str, reason: str, needs: str | None = None) -> None:
+        self.option, self.reason, self.needs = option, reason, needs
+        super().__init__(f"{option}: {reason}")
+
+
+class BadDate(ConfigError):
+    """`text`, given as the date for `option`, is not one."""
+
+    def __init__(self, option: str, text: str) -> None:
+        self.option, self.text = option, text
+        super().__init__(f"{option} {text!r} is not a date (YYYY-MM-DD)")

@@ -8,10 +8,14 @@ the flag to change.  An error with no flag to name keeps its own message.
 from __future__ import annotations
 
 from rtrec.errors import (
+    BadDate,
     BadHeader,
     BadURL,
     HandshakeRefused,
     KeyWithoutRoute,
+    NoDatabase,
+    OlderDatabase,
+    OptionConflict,
     RtrecError,
     SessionNotFound,
     TLSConfigError,
@@ -21,6 +25,13 @@ from rtrec.errors import (
 
 # BadURL's roles, and the flag that gave each URL.
 URL_FLAGS = {"upstream": "--upstream", "replay target": "--to"}
+# OptionConflict's `needs`, as the flag that asks for it.
+NEEDED_FLAGS = {"wav": "--format wav"}
+
+
+def flag(option: str) -> str:
+    """A library option's name as its command-line flag: keep_encoding → --keep-encoding."""
+    return "--" + option.replace("_", "-")
 
 
 def cli_message(exc: RtrecError) -> str:
@@ -47,6 +58,18 @@ def cli_message(exc: RtrecError) -> str:
         return exc.describe("--tls-cert", "--tls-key")
     if isinstance(exc, SessionNotFound) and not exc.matches and exc.ref != "last":
         return f"{exc} (give an id, a uuid prefix, or 'last'; rtrec sessions lists them)"
+    if isinstance(exc, NoDatabase):
+        if not exc.path:
+            return "no database given (--db is empty)"
+        return f"{exc} (record a session first, or pass --db)"
+    if isinstance(exc, OlderDatabase):
+        return f"{exc}: run `rtrec reproject --db {exc.path}` once to bring it up to date"
+    if isinstance(exc, OptionConflict):
+        if exc.needs is not None:
+            return f"{flag(exc.option)} {exc.reason}; use it with {NEEDED_FLAGS[exc.needs]}"
+        return f"{flag(exc.option)}: {exc.reason}"
+    if isinstance(exc, BadDate):
+        return f"{flag(exc.option)} {exc.text!r} is not a date (YYYY-MM-DD)"
     if isinstance(exc, HandshakeRefused):
         return exc.describe(retry="give that URL to --to", key_hint="use --header")
     return str(exc)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtrec.errors import DatabaseError, RtrecError
+from rtrec.errors import BadDate, DatabaseError
 from rtrec.fleet import dataset
 from rtrec.fleet.columns import Column, columns_digest, table_columns
 from rtrec.fleet.manifest import Manifest, sessions_of_other_recorders
@@ -276,4 +276,4 @@ def check_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise RtrecError(f"--since {text!r} is not a date (YYYY-MM-DD)") from None
+        raise BadDate("since", text) from None

@@ -7,7 +7,7 @@ import errno
 import os
 import sqlite3
 
-from rtrec.errors import DatabaseError
+from rtrec.errors import DatabaseError, NoDatabase
 from rtrec.store.connections import closed_on_failure
 from rtrec.store.liveness import recorder_alive
 from rtrec.store.migrate import applied_version, check_not_newer, migrate
@@ -95,7 +95,7 @@ def _ensure_file(path: str, create: bool) -> bool:
     if os.path.exists(path):
         return False
     if not create:
-        raise DatabaseError(f"no database at {path} (record a session first, or pass --db)")
+        raise NoDatabase(path)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from rtrec.errors import DatabaseError
+from rtrec.errors import DatabaseError, NoDatabase, OlderDatabase
 from rtrec.store.connections import closed_on_failure
 from rtrec.store.db import BUSY_TIMEOUT_MS, cut_sessions, is_writable
 from rtrec.store.migrate import applied_version, check_not_newer, latest_version
@@ -77,11 +77,7 @@ def open_reader(path: str | os.PathLike[str], *, short_lived: bool = False) -> s
         if version == 0:
             raise DatabaseError(f"{path} is an empty SQLite database, not an rtrec database")
         if version < latest_version():
-            raise DatabaseError(
-                f"{path} is from an older rtrec (schema {version}, this rtrec reads "
-                f"{latest_version()}); reading commands do not change it: "
-                f"run `rtrec reproject --db {path}` once to bring it up to date"
-            )
+            raise OlderDatabase(path, version, latest_version())
     return conn
 
 
@@ -95,13 +91,11 @@ def check_file(path: str) -> None:
     the file is SQLite at all, SQLite itself says when it is read (see `explain`).
     """
     if not path:
-        raise DatabaseError("no database given (--db is empty)")
+        raise NoDatabase("")
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise DatabaseError(
-            f"no database at {path} (record a session first, or pass --db)"
-        ) from None
+        raise NoDatabase(path) from None
     except OSError as exc:
         raise DatabaseError(f"cannot read {path}: {exc.strerror}") from exc
     if stat.S_ISDIR(info.st_mode):

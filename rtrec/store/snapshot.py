@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rtrec.errors import DatabaseError
+from rtrec.errors import DatabaseError, NoDatabase
 from rtrec.store import projection
 from rtrec.store.connections import closed_on_failure
 from rtrec.store.liveness import recorder_running
@@ -94,9 +94,7 @@ class LogSnapshot:
         if os.path.isdir(self.path):
             raise DatabaseError(f"{self.path} is a directory, not a database file")
         if not os.path.exists(self.path):
-            raise DatabaseError(
-                f"no database at {self.path} (record a session first, or pass --db)"
-            )
+            raise NoDatabase(self.path)
         self._conn: sqlite3.Connection | None = None
         self._immutable_stat: tuple[int, int, int] | None = None
         self._scratch = False

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtrec.audio_format import DEFAULT_FORMAT
-from rtrec.errors import RtrecError
+from rtrec.errors import OptionConflict, RtrecError
 from rtrec.protocols import adapter_named
 from rtrec.protocols.base import Adapter, AudioChunk
 from rtrec.replay.wav.fold import (
@@ -65,10 +65,10 @@ def export_wav(
 ) -> ExportResult:
     """Write the session's audio under options.out_dir; raises RtrecError on bad input."""
     if options.keep_encoding and options.container != "wav":
-        raise RtrecError("--keep-encoding writes μ-law/A-law WAV files; use it with --format wav")
+        raise OptionConflict("keep_encoding", "writes μ-law/A-law WAV files", needs="wav")
     adapter = adapter_named(session_protocol(conn, session.id))
     if options.split and adapter.split_refusal is not None:
-        raise RtrecError(f"--split: {adapter.split_refusal}")
+        raise OptionConflict("split", adapter.split_refusal)
     survey = survey_audio(conn, session.id, adapter)
     if not survey.chunks:
         raise NoAudioError(
