@@ -1,4 +1,4 @@
-"""Who may use a server rtrec runs: the relay (`record`), `replay --serve`, and later `ui`.
+"""Who may use a server rtrec runs: the relay (`record`), `replay --serve` and `ui`.
 
 Each binds 127.0.0.1 by default.  On any other address (IPv4 or IPv6) it serves only
 clients that present its token (`--auth-token`: header `X-Rtrec-Auth: TOKEN` or query

@@ -1,4 +1,4 @@
-"""What rtrec's WebSocket servers (`record`, `replay --serve`, later `ui`) share at the door.
+"""What rtrec's WebSocket servers (`record`, `replay --serve`) share at the door.
 
 - `GET /healthz` answers 200 `ok` (no token needed, nothing else said), for health
   checks and load balancers.
