@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 
 REAL_SESSIONS = Path(__file__).parent / "fixtures" / "real-sessions"

@@ -7,9 +7,11 @@ import base64
 import contextlib
 import glob
 import json
+import sqlite3
 import subprocess
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,26 @@ async def wait_for_spill(db_path: str, timeout: float = 30) -> None:
     while not any(holds_events(path) for path in glob.glob(db_path + "-spill-*.jsonl")):
         assert asyncio.get_running_loop().time() < deadline, "nothing was spilled"
         await asyncio.sleep(0.02)  # polling another process's file: nothing to await
+
+
+@contextlib.asynccontextmanager
+async def database_locked(db_path: str) -> AsyncIterator[None]:
+    """Another writer holds the database for as long as the block runs."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(db_path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(60)
+        conn.execute("COMMIT")
+        conn.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    await asyncio.to_thread(locked.wait, 10)
+    try:
+        yield
+    finally:
+        release.set()
+        await asyncio.to_thread(holder.join)

@@ -14,7 +14,7 @@ from websockets.exceptions import InvalidStatus
 
 from rtrec.access import AccessPolicy
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli, start_recorder
 

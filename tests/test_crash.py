@@ -7,21 +7,20 @@ writes everything that reached it.  A killed writer alone: tests/test_writer_pro
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import signal
 import sqlite3
-import time
 from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import process_exit, run_cli, start_recorder, writer_pid
 from tests.recording_support import append, client_frames_in_db, round_trip
+from tests.waiting import eventually
 
 
 def recorded_client_frames(db_path: str) -> int:
@@ -32,10 +31,11 @@ def recorded_client_frames(db_path: str) -> int:
 
 async def wait_for_flush(db_path: str, count: int, timeout: float = 20) -> None:
     """Wait until another process has committed `count` client frames."""
-    deadline = time.monotonic() + timeout
-    while recorded_client_frames(db_path) < count:
-        assert time.monotonic() < deadline, "the recorder never flushed"
-        await asyncio.sleep(0.02)  # polling another process's file: nothing to await
+    await eventually(
+        lambda: recorded_client_frames(db_path) >= count,
+        f"the recorder committed {count} client frames",
+        timeout,
+    )
 
 
 async def test_kill_9_mid_session(db_path, tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import glob
 import io
@@ -10,17 +9,17 @@ import os
 import shutil
 import signal
 import sqlite3
-import threading
 
 from websockets.asyncio.client import connect
 
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli, start_recorder
 from tests.recording_support import (
     append,
     client_frames_in_db,
+    database_locked,
     round_trip,
     small_filesystem,
     stream_appends,
@@ -104,27 +103,12 @@ async def test_a_locked_database_holds_then_spills_and_the_call_goes_on(db_path)
             status_stream=status,
             max_pending_bytes=200_000,
         )
-        async with recorder:
-            locked, release = threading.Event(), threading.Event()
-
-            def hold_lock() -> None:
-                conn = sqlite3.connect(db_path, isolation_level=None)
-                conn.execute("BEGIN IMMEDIATE")
-                locked.set()
-                release.wait(30)
-                conn.execute("COMMIT")
-                conn.close()
-
-            holder = threading.Thread(target=hold_lock)
-            holder.start()
-            await asyncio.to_thread(locked.wait, 10)
+        async with recorder, database_locked(db_path):
             # The call carries on while another writer holds the database.
             await stream_appends(recorder.url, 60)
             # The writer process lags the relay by a few milliseconds: keep the lock until
             # it has had to spill what the database would not take.
             await wait_for_spill(db_path)
-            release.set()
-            await asyncio.to_thread(holder.join)
     assert "spilled" in status.getvalue()
     (spill,) = glob.glob(db_path + "-spill-*.jsonl")
     assert run_cli("import", spill, db_path=db_path).returncode == 0

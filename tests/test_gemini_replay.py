@@ -12,8 +12,8 @@ from websockets.asyncio.client import connect
 
 from rtrec.protocols import adapter_named
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
 from rtrec.sim.gemini.script import PATH
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from rtrec.store.db import open_db
 from rtrec.store.frames import encode_frame

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli, start_recorder
 from tests.gemini_support import (

@@ -14,8 +14,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosedError
 
 from rtrec.sim.audio import silence, speech_like
-from rtrec.sim.connection import SimOptions
 from rtrec.sim.gemini.script import PATH
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli
 

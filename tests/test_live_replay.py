@@ -16,7 +16,7 @@ from rtrec.replay.selection import Selection
 from rtrec.replay.server import ReplayServer
 from rtrec.replay.session import ReplayOptions
 from rtrec.replay.source import ReplaySource
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli
 from tests.live_calls import ANSWER, QUESTION, weather_call

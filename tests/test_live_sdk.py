@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli, start_recorder
 from tests.live_calls import (

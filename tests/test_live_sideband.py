@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli
 from tests.live_calls import attach_sideband, weather_call

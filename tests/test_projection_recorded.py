@@ -11,8 +11,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import DEFAULT_USER_LINES
 from rtrec.sim.dialogue import STORY
+from rtrec.sim.options import DEFAULT_USER_LINES
 from rtrec.store.db import open_db
 from rtrec.store.projection import catch_up, reproject
 from tests.projection_helpers import dump_projection

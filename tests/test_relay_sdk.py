@@ -13,7 +13,7 @@ from openai import AsyncOpenAI
 
 from rtrec.recorder.service import Recorder
 from rtrec.sim.audio import silence, speech_like
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.script import WEATHER_TOOL
 from rtrec.sim.server import Simulator
 from tests.conftest import run_cli

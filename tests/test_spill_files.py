@@ -3,50 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import glob
 import io
 import os
 import shutil
 import signal
 import sqlite3
-import threading
-from collections.abc import AsyncIterator
 
 from websockets.asyncio.client import connect
 
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from rtrec.store.db import open_db
 from rtrec.store.handoff import DEFAULT_SPILL_RESERVE_BYTES
 from rtrec.store.spill import holds_events
 from tests.conftest import process_exit, run_cli, start_recorder, writer_pid
-from tests.recording_support import append, client_frames_in_db, round_trip, wait_for_spill
+from tests.recording_support import (
+    append,
+    client_frames_in_db,
+    database_locked,
+    round_trip,
+    wait_for_spill,
+)
 from tests.test_crash import wait_for_flush
-
-
-@contextlib.asynccontextmanager
-async def database_locked(db_path: str) -> AsyncIterator[None]:
-    """Another writer holds the database for as long as the block runs."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        conn = sqlite3.connect(db_path, isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        locked.set()
-        release.wait(60)
-        conn.execute("COMMIT")
-        conn.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    await asyncio.to_thread(locked.wait, 10)
-    try:
-        yield
-    finally:
-        release.set()
-        await asyncio.to_thread(holder.join)
 
 
 async def kill_9(process: asyncio.subprocess.Process, writer: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 from rtrec.pytest_plugin import start_replay_server
 from rtrec.recorder.service import Recorder
 from rtrec.replay.strict import STRICT_EXTRA, STRICT_MISMATCH
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from tests.agents_sdk_call import CALL, FORECAST, Turn, agent_call
 from tests.conftest import run_cli

@@ -21,7 +21,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.server import Simulator
 from rtrec.store import follower as follower_module
 from rtrec.store.db import open_db

@@ -8,7 +8,7 @@ import click
 
 from rtrec.aio import run, stop_on_signals
 from rtrec.cli.options import listen_option
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.protocols import SIM_PROTOCOLS
 from rtrec.sim.server import Simulator
 

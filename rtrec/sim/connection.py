@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from rtrec.sim.beta import to_beta
 from rtrec.sim.config import SimConfig
 from rtrec.sim.frames import FrameProblem, encode_json, new_id, read_client_event
-from rtrec.sim.options import DEFAULT_USER_LINES, SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.realtime import events
 from rtrec.sim.realtime.client_events import HANDLERS
 from rtrec.sim.realtime.conversation import Conversation
@@ -32,7 +32,7 @@ from rtrec.sim.tasks import until_closed
 from rtrec.sim.vad import EnergyVad
 
 # Imported from here by `rtrec demo` and the tests, which predate rtrec/sim/options.py.
-__all__ = ["DEFAULT_USER_LINES", "ActiveResponse", "SimConnection", "SimOptions"]
+__all__ = ["ActiveResponse", "SimConnection"]
 
 
 class SimConnection:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rtrec.recorder.service import Recorder
-from rtrec.sim.connection import SimOptions
+from rtrec.sim.options import SimOptions
 from rtrec.sim.protocols import demo_client_for
 from rtrec.sim.server import Simulator
 from rtrec.store.overview import latest_session_id

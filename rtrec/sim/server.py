@@ -23,7 +23,8 @@ from websockets.typing import Subprotocol
 
 from rtrec.handshake import model_from_query, offered_subprotocols
 from rtrec.protocols import protocol_of_path
-from rtrec.sim.connection import SimConnection, SimOptions
+from rtrec.sim.connection import SimConnection
+from rtrec.sim.options import SimOptions
 from rtrec.sim.protocols import SIM_PROTOCOLS, server_for
 
 _INSECURE_KEY = "openai-insecure-api-key."
