@@ -1,4 +1,4 @@
-"""TLS for rtrec's servers (`record`, `replay --serve`): a certificate and its key.
+"""TLS for rtrec's servers (`record`, `replay --serve`, `ui`): a certificate and its key.
 
 Some clients only speak `wss://` (openai-node builds its URL from an `https://` base).
 The certificate and key are PEM files; the certificate file may hold the chain.  A key
