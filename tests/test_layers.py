@@ -51,6 +51,7 @@ PURE_MODULES = (
     "rtrec.view.stats",
 )
 
+DIALER = "rtrec.dial"
 RECORDER = "rtrec.recorder"
 REPLAY = "rtrec.replay"
 
@@ -158,6 +159,24 @@ def pure_cores(graph: dict[str, set[str]]) -> list[str]:
     return sorted({*cores, *PURE_MODULES})
 
 
+def websocket_dialers(package_dir: Path) -> set[str]:
+    """Modules that open WebSocket client connections with websockets' own `connect`."""
+    found = set()
+    for name, path in module_files(package_dir).items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and _top(node.module or "") == "websockets":
+                if any(alias.name == "connect" for alias in node.names):
+                    found.add(name)
+            elif (
+                isinstance(node, ast.Attribute)
+                and node.attr == "connect"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "websockets"
+            ):
+                found.add(name)
+    return found
+
+
 # -- on rtrec ----------------------------------------------------------------------------
 
 GRAPH = import_graph(PACKAGE)
@@ -167,6 +186,12 @@ def test_only_the_store_imports_sqlite():
     found = sqlite_outside_store(GRAPH)
     leaks = {name: sorted(what) for name, what in found.items() if name != SQLITE_USER_QUERY}
     assert not leaks, f"only rtrec/store talks to SQLite (add a read to rtrec/store): {leaks}"
+
+
+def test_every_websocket_dial_goes_through_rtrec_dial():
+    # dial() holds the rules of what may be reached (this host only, no redirects, no
+    # proxy for loopback): a client opened any other way would skip them.
+    assert websocket_dialers(PACKAGE) == {DIALER}
 
 
 def test_the_pure_cores_import_no_asyncio_aiosqlite_or_websockets():
@@ -241,3 +266,16 @@ def test_a_bad_import_is_found(tmp_path):
         ("rtrec.recorder.relay", "rtrec.replay"),
         ("rtrec.recorder.relay", "rtrec.replay.resend"),
     }
+
+
+def test_a_dial_around_rtrec_dial_is_found(tmp_path):
+    package = _package(
+        tmp_path,
+        {
+            "dial.py": "from websockets.asyncio.client import connect\n",
+            "sim/script.py": "from websockets.asyncio.client import ClientConnection, connect\n",
+            "replay/resend.py": "import websockets\nws = websockets.connect('ws://x')\n",
+            "recorder/upstream.py": "from websockets.asyncio.client import ClientConnection\n",
+        },
+    )
+    assert websocket_dialers(package) == {"rtrec.dial", "rtrec.sim.script", "rtrec.replay.resend"}
