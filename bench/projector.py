@@ -32,6 +32,7 @@ from rtrec.projector import EventRow, Projector, SessionState
 from rtrec.store import projection
 from rtrec.store.db import open_db
 from rtrec.store.importer import import_jsonl
+from rtrec.store.paging import FOLD_PAGE_ROWS
 from rtrec.store.reader import iter_frames
 
 NAME = "projector"
@@ -127,10 +128,10 @@ def _plain_read(conn: sqlite3.Connection, session_id: int) -> int:
             "SELECT seq, t_ns, wall_ns, direction, type, event_id, item_id, response_id, flags, "
             "frame, audio, audio_at FROM event WHERE session_id = ? AND seq > ? "
             "ORDER BY seq LIMIT ?",
-            (session_id, last, projection.PAGE_ROWS),
+            (session_id, last, FOLD_PAGE_ROWS),
         ).fetchall()
         count += len(rows)
-        if len(rows) < projection.PAGE_ROWS:
+        if len(rows) < FOLD_PAGE_ROWS:
             return count
         last = rows[-1][0]
 
