@@ -67,7 +67,8 @@ def tls_options(func: F) -> F:
         "--tls-cert",
         metavar="PEM",
         type=click.Path(dir_okay=False),
-        help="Serve wss:// with this certificate (PEM, chain allowed); needs --tls-key.",
+        help="Serve over TLS (wss://, or https:// for ui) with this certificate (PEM, chain "
+        "allowed); needs --tls-key.",
     )(func)
 
 
