@@ -25,7 +25,8 @@ class AudioFormat(NamedTuple):
         return self.rate * self.bytes_per_sample
 
     def duration_ms(self, nbytes: int) -> float:
-        return nbytes * 1000.0 / self.bytes_per_second
+        # Once per audio chunk on every reader's path: the two properties written out.
+        return nbytes * 1000.0 / (self.rate * (2 if self.encoding == "pcm16" else 1))
 
     def __str__(self) -> str:
         return f"{self.encoding}@{self.rate}"
