@@ -7,10 +7,11 @@ import json
 import click
 
 from rtrec.cli.options import db_option, json_option
-from rtrec.cli.reading import reading, views_current
+from rtrec.cli.reading import views_current
 from rtrec.diff import diff_lines, summary, summary_lines
 from rtrec.store.projected import read_projection
 from rtrec.store.reader import resolve_session
+from rtrec.store.reading import reading
 
 
 @click.command()

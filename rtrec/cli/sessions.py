@@ -8,8 +8,9 @@ import click
 
 from rtrec.cli.options import db_option
 from rtrec.cli.output import Row, Table, output_options, output_rows
-from rtrec.cli.reading import reading, views_current
+from rtrec.cli.reading import views_current
 from rtrec.store.overview import session_rows
+from rtrec.store.reading import reading
 from rtrec.timefmt import format_duration
 
 HEADERS = (

@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from rtrec.cli.options import db_option, json_option, session_argument
-from rtrec.cli.reading import reading, views_current
+from rtrec.cli.reading import views_current
 from rtrec.cli.transcript import dumps, render
 from rtrec.store.projected import read_projection
 from rtrec.store.reader import resolve_session
+from rtrec.store.reading import reading
 
 
 @click.command()

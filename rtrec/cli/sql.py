@@ -18,9 +18,10 @@ import click
 
 from rtrec.cli.options import db_option
 from rtrec.cli.output import format_table, json_value
-from rtrec.cli.reading import reading, views_current
+from rtrec.cli.reading import views_current
 from rtrec.errors import RtrecError
 from rtrec.store.query_guard import QueryGuard, guard_queries
+from rtrec.store.reading import reading
 
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")

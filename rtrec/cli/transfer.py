@@ -15,7 +15,7 @@ from rtrec.jsonl import encode_line
 from rtrec.outfile import complete_or_nothing
 from rtrec.store.importer import import_jsonl, is_spill, restore_spill
 from rtrec.store.reader import iter_frames, resolve_session
-from rtrec.store.reading import open_reader
+from rtrec.store.reading import reading
 from rtrec.store.spill import SpillLines, is_reserved_space
 from rtrec.store.staging import database_if_complete
 from rtrec.timefmt import plural
@@ -32,15 +32,12 @@ from rtrec.timefmt import plural
 )
 def export(db_path: str, session: str, output: str | None) -> None:
     """Write a session as JSONL: one line per frame, exactly as it crossed the wire."""
-    conn = open_reader(db_path)
-    try:
+    with reading(db_path) as conn:
         ref = resolve_session(conn, session)
         with _output(output) as out:
             for frame in iter_frames(conn, ref.id):
                 out.write(encode_line(frame.t_ns, frame.direction, frame.frame))
                 out.write("\n")
-    finally:
-        conn.close()
 
 
 @contextlib.contextmanager

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from rtrec.cli.options import db_option, session_argument
-from rtrec.cli.reading import reading, views_current
+from rtrec.cli.reading import views_current
 from rtrec.store.reader import resolve_session
+from rtrec.store.reading import reading
 
 
 def default_output(session: str) -> Path:

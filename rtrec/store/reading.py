@@ -81,6 +81,18 @@ def open_reader(path: str | os.PathLike[str], *, short_lived: bool = False) -> s
     return conn
 
 
+@contextlib.contextmanager
+def reading(
+    path: str | os.PathLike[str], *, short_lived: bool = False
+) -> Iterator[sqlite3.Connection]:
+    """`open_reader`'s connection for the block, closed however the block ends."""
+    conn = open_reader(path, short_lived=short_lived)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 def check_file(path: str) -> None:
     """DatabaseError unless `path` is a file that could hold a database.
 

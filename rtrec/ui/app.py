@@ -20,7 +20,7 @@ from rtrec.store.event_log import iter_logged_events, last_logged_event, logged_
 from rtrec.store.overview import session_overviews
 from rtrec.store.projected import read_projection
 from rtrec.store.reader import resolve_session
-from rtrec.store.reading import one_snapshot, open_reader
+from rtrec.store.reading import one_snapshot, reading
 from rtrec.ui.mixes import MixCache
 from rtrec.view.events import shown_payload
 from rtrec.view.model import build_model
@@ -99,12 +99,8 @@ class UiApp:
     # -- the answers ------------------------------------------------------------------
 
     def sessions(self) -> list[dict[str, Any]]:
-        conn = open_reader(self.db_path, short_lived=True)
-        try:
-            with one_snapshot(conn):
-                rows = session_overviews(conn)
-        finally:
-            conn.close()
+        with reading(self.db_path, short_lived=True) as conn, one_snapshot(conn):
+            rows = session_overviews(conn)
         listed = []
         for row in rows:
             latencies = [v for v in row["turn_latencies_ms"] if v is not None]
@@ -129,11 +125,8 @@ class UiApp:
         return listed
 
     def session_page(self, ref: str) -> Response:
-        conn = open_reader(self.db_path, short_lived=True)
-        try:
+        with reading(self.db_path, short_lived=True) as conn:
             session = resolve_session(conn, ref)
-        finally:
-            conn.close()
         if ref != str(session.id):
             return Response(302, headers=[("Location", f"/s/{session.id}")])
         source = {"mode": "server", "base": f"/api/s/{session.id}"}
@@ -141,14 +134,11 @@ class UiApp:
         return Response(200, html.encode(), "text/html; charset=utf-8")
 
     def model(self, session_id: int) -> dict[str, Any]:
-        conn = open_reader(self.db_path, short_lived=True)
-        try:
+        with reading(self.db_path, short_lived=True) as conn:
             resolve_session(conn, str(session_id))
             with one_snapshot(conn):
                 projection = read_projection(conn, session_id)
                 last = last_logged_event(conn, session_id)
-        finally:
-            conn.close()
         last_seq, last_ms = last if last is not None else (-1, None)
         live = projection["session"].get("ended_at") is None
         ready, state = self.mixes.state(session_id, last_seq, live)
@@ -162,24 +152,18 @@ class UiApp:
         return model
 
     def events(self, session_id: int, after_seq: int) -> dict[str, Any]:
-        conn = open_reader(self.db_path, short_lived=True)
-        try:
+        with reading(self.db_path, short_lived=True) as conn:
             rows = [
                 [e.seq, round(e.t_ms, 3), e.direction, e.type, e.frame_size]
                 for e in iter_logged_events(
                     conn, session_id, after_seq=after_seq, limit=EVENTS_PER_REQUEST
                 )
             ]
-        finally:
-            conn.close()
         return {"rows": rows, "more": len(rows) == EVENTS_PER_REQUEST}
 
     def payload(self, session_id: int, seq: int) -> dict[str, Any]:
-        conn = open_reader(self.db_path, short_lived=True)
-        try:
+        with reading(self.db_path, short_lived=True) as conn:
             event = logged_event(conn, session_id, seq)
-        finally:
-            conn.close()
         return {"seq": seq, "payload": shown_payload(event.payload) if event else None}
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from rtrec.replay.wav.mix import as_heard_mix
 from rtrec.store.event_log import last_logged_event
-from rtrec.store.reading import open_reader
+from rtrec.store.reading import reading
 from rtrec.view.audio import TRACKS, encode_mix
 
 KEEP_SESSIONS = 4
@@ -98,14 +98,11 @@ class MixCache:
                     self._ready.popitem(last=False)
 
     def _make(self, session_id: int, last_seq: int) -> ReadyMix:
-        conn = open_reader(self.db_path, short_lived=True)
-        try:
+        with reading(self.db_path, short_lived=True) as conn:
             last = last_logged_event(conn, session_id)
             seq = last[0] if last is not None else -1
             mix = as_heard_mix(conn, session_id)
             encoded = encode_mix(mix, io.BytesIO) if mix is not None else None
-        finally:
-            conn.close()
         made_at = time.monotonic()
         key = f"{session_id}.{max(seq, last_seq)}.{int(made_at * 1000)}"
         if encoded is None:
